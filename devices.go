@@ -1,0 +1,126 @@
+package latch
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// UserSessions lists a user's active sessions, newest first, for a "your
+// devices" page or an admin tool.
+func (m *Manager[U]) UserSessions(ctx context.Context, userID string) ([]Session, error) {
+	s, err := m.store.UserSessions(ctx, userID, m.now())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of %q: %w", userID, err)
+	}
+	return s, nil
+}
+
+// UserRememberTokens lists a user's current remember-me tokens (one per
+// remembered device), newest first.
+func (m *Manager[U]) UserRememberTokens(ctx context.Context, userID string) ([]RememberToken, error) {
+	t, err := m.store.UserRemember(ctx, userID, m.now())
+	if err != nil {
+		return nil, fmt.Errorf("list remember tokens of %q: %w", userID, err)
+	}
+	return t, nil
+}
+
+// RevokeSession ends one of userID's sessions, identified by its Hash, and
+// the remember-me series it belongs to, so the device stays logged out. It
+// reports false if no such session of that user exists, which keeps one
+// user from ending another's sessions.
+func (m *Manager[U]) RevokeSession(ctx context.Context, userID, hash string) (bool, error) {
+	s, found, err := m.store.FindSession(ctx, hash, m.now())
+	if err != nil {
+		return false, fmt.Errorf("find session: %w", err)
+	}
+	if !found || userID == "" || s.UserID != userID {
+		return false, nil
+	}
+	if err := m.store.DeleteSession(ctx, hash); err != nil {
+		return false, fmt.Errorf("delete session: %w", err)
+	}
+	if s.Series != "" {
+		if err := m.revokeSeries(ctx, s.Series); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// RevokeRemember ends one of userID's remember-me series, identified by
+// the Series of a token from UserRememberTokens, with its sessions.
+func (m *Manager[U]) RevokeRemember(ctx context.Context, userID, series string) (bool, error) {
+	toks, err := m.store.UserRemember(ctx, userID, m.now())
+	if err != nil {
+		return false, fmt.Errorf("list remember tokens: %w", err)
+	}
+	for _, t := range toks {
+		if t.Series == series {
+			return true, m.revokeSeries(ctx, series)
+		}
+	}
+	return false, nil
+}
+
+// RevokeUser ends every session and remember-me token of a user: "log out
+// everywhere", and what to call when a user is disabled, deleted, or their
+// password is reset.
+func (m *Manager[U]) RevokeUser(ctx context.Context, userID string) error {
+	if userID == "" {
+		return nil
+	}
+	if _, err := m.store.DeleteUserRemember(ctx, userID); err != nil {
+		return fmt.Errorf("delete remember tokens of %q: %w", userID, err)
+	}
+	if _, err := m.store.DeleteUserSessions(ctx, userID, ""); err != nil {
+		return fmt.Errorf("delete sessions of %q: %w", userID, err)
+	}
+	return nil
+}
+
+// RevokeOtherSessions ends every session of the current user except this
+// request's, and every remember-me token including this device's (its
+// cookie is cleared): what a password change does.
+func (m *Manager[U]) RevokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
+	st := m.state(r)
+	if st == nil {
+		return ErrNoMiddleware
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.hasUser || st.sess == nil {
+		return ErrNotLoggedIn
+	}
+	ctx := r.Context()
+	userID := st.sess.rec.UserID
+	if _, err := m.store.DeleteUserRemember(ctx, userID); err != nil {
+		return fmt.Errorf("delete remember tokens of %q: %w", userID, err)
+	}
+	if _, err := m.store.DeleteUserSessions(ctx, userID, st.sess.rec.Hash); err != nil {
+		return fmt.Errorf("delete sessions of %q: %w", userID, err)
+	}
+	if st.sess.rec.Series != "" {
+		st.sess.rec.Series = ""
+		if err := m.saveSession(ctx, st.sess); err != nil {
+			return err
+		}
+	}
+	m.expireCookie(w, &m.RememberCookie)
+	return nil
+}
+
+// DeleteExpired removes expired sessions and remember-me tokens from the
+// store. Run it periodically (the latch site does, every few minutes);
+// stores that expire entries by themselves make it cheap.
+func (m *Manager[U]) DeleteExpired(ctx context.Context) (sessions, tokens int, err error) {
+	now := m.now()
+	if sessions, err = m.store.DeleteExpiredSessions(ctx, now); err != nil {
+		return 0, 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	if tokens, err = m.store.DeleteExpiredRemember(ctx, now); err != nil {
+		return sessions, 0, fmt.Errorf("delete expired remember tokens: %w", err)
+	}
+	return sessions, tokens, nil
+}

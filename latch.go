@@ -1,0 +1,338 @@
+package latch
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// User is what latch needs of an application's user type: a stable,
+// non-empty id that a UserLoader turns back into the user. It is the Go
+// form of Flask-Login's UserMixin.get_id.
+type User interface {
+	GetID() string
+}
+
+// ActiveUser is implemented by user types that can be deactivated (Flask-
+// Login's is_active). An inactive user cannot log in (unless forced), and a
+// user who becomes inactive loses every session on the next request.
+type ActiveUser interface {
+	IsActive() bool
+}
+
+// UserLoader loads the user with the given id, the Go form of
+// @login_manager.user_loader. It returns an error wrapping ErrNoUser when
+// the user no longer exists; latch then ends the session that named it.
+// Any other error is a failure of the application's storage and is handed
+// to the manager's ErrorHandler.
+type UserLoader[U User] func(ctx context.Context, id string) (U, error)
+
+// RequestLoader finds the user from the request itself, for clients that
+// send credentials with every request (an "Authorization: Bearer" API
+// token, HTTP Basic): the Go form of @login_manager.request_loader. It
+// returns an error wrapping ErrNoUser when the request carries no valid
+// credentials. A user found this way is current for that request only: no
+// session is created, and the login is never fresh.
+type RequestLoader[U User] func(r *http.Request) (U, error)
+
+// Errors latch returns; compare with errors.Is.
+var (
+	// ErrNoUser is returned by loaders for "no such user" or "no
+	// credentials".
+	ErrNoUser = errors.New("latch: no user")
+	// ErrInactive is returned by LoginUser for a user whose IsActive
+	// reports false (unless the login is forced).
+	ErrInactive = errors.New("latch: user is inactive")
+	// ErrNoMiddleware is returned when a request did not pass through
+	// Manager.Handler, so latch has no state for it.
+	ErrNoMiddleware = errors.New("latch: request did not pass through Manager.Handler")
+	// ErrNotLoggedIn is returned by operations that need a logged-in user.
+	ErrNotLoggedIn = errors.New("latch: not logged in")
+)
+
+// Protection selects how sessions react to a request that comes from a
+// different client than the one that logged in (Flask-Login's
+// session_protection). The client is identified by ProtectionIdentifier,
+// by default a hash of the client IP and User-Agent.
+type Protection int
+
+const (
+	// ProtectionBasic marks the session as not fresh when the client
+	// changes: the user stays logged in, but pages behind RequireFresh ask
+	// for the password again. The default.
+	ProtectionBasic Protection = iota
+	// ProtectionStrong ends the session when the client changes. A valid
+	// remember-me cookie still logs the user back in (with a new, not
+	// fresh session), so remember-me keeps working for users whose IP
+	// changes; anonymous sessions are never affected.
+	ProtectionStrong
+	// ProtectionNone turns session protection off.
+	ProtectionNone
+)
+
+// Source tells where the current request's user came from.
+type Source int
+
+const (
+	// SourceNone: the request is anonymous.
+	SourceNone Source = iota
+	// SourceSession: a session cookie.
+	SourceSession
+	// SourceRemember: a remember-me cookie, on this very request (a new
+	// session was started for it).
+	SourceRemember
+	// SourceRequest: the RequestLoader (an API token, Basic auth).
+	SourceRequest
+)
+
+func (s Source) String() string {
+	switch s {
+	case SourceSession:
+		return "session"
+	case SourceRemember:
+		return "remember"
+	case SourceRequest:
+		return "request"
+	default:
+		return "none"
+	}
+}
+
+// Cookie configures one of latch's cookies: the session cookie and the
+// remember-me cookie (Flask-Login's REMEMBER_COOKIE_* settings).
+type Cookie struct {
+	// Name of the cookie. When Secure is set and Domain is empty and Path
+	// is "/", latch sends it as "__Host-"+Name, which browsers only accept
+	// from a secure origin and never share with other hosts; with a Domain
+	// it becomes "__Secure-"+Name. A name that already has a prefix is
+	// used as is.
+	Name string
+	// Domain, empty by default: the cookie goes only to the host that set
+	// it. Setting it shares the cookie with subdomains, which any of them
+	// can then read or overwrite.
+	Domain string
+	// Path, "/" by default.
+	Path string
+	// Secure restricts the cookie to HTTPS. Off by default so that
+	// http://127.0.0.1 works in development; set it whenever the site is
+	// served over HTTPS.
+	Secure bool
+	// HTTPOnly hides the cookie from JavaScript, so an XSS bug cannot read
+	// the token. On by default.
+	HTTPOnly bool
+	// SameSite, Lax by default: the cookie is not sent on cross-site
+	// sub-requests or cross-site POSTs (defence in depth behind the CSRF
+	// check), but a link from another site still arrives logged in.
+	SameSite http.SameSite
+}
+
+// wireName is the name the cookie is sent under.
+func (c *Cookie) wireName() string {
+	if !c.Secure || strings.HasPrefix(c.Name, "__Host-") || strings.HasPrefix(c.Name, "__Secure-") {
+		return c.Name
+	}
+	if c.Domain == "" && c.Path == "/" {
+		return "__Host-" + c.Name
+	}
+	return "__Secure-" + c.Name
+}
+
+// Manager is the login manager, the Go form of Flask-Login's LoginManager.
+// Create it with New, adjust its exported fields, then wrap the
+// application's handler with Handler. The fields must not be changed once
+// the manager serves requests.
+type Manager[U User] struct {
+	store    Store
+	loadUser UserLoader[U]
+
+	// RequestLoader, if set, is tried for requests that have no session or
+	// remember-me user. Nil by default.
+	RequestLoader RequestLoader[U]
+
+	// LoginView is the path of the login page that RequireLogin redirects
+	// HTML clients to. Default "/login". With "", unauthorized requests get
+	// a 401 instead.
+	LoginView string
+	// LoginMessage is flashed when RequireLogin redirects to the login
+	// page; "" flashes nothing. Default "Please log in to access this page."
+	LoginMessage string
+	// LoginMessageCategory is the flash category of LoginMessage. Default
+	// "message", as in Flask-Login.
+	LoginMessageCategory string
+	// RefreshView is the re-authentication page that RequireFresh sends
+	// stale logins to. Default "" (LoginView is used).
+	RefreshView string
+	// NeedsRefreshMessage is flashed when RequireFresh redirects. Default
+	// "Please reauthenticate to access this page."
+	NeedsRefreshMessage string
+	// NeedsRefreshMessageCategory, default "message".
+	NeedsRefreshMessageCategory string
+	// UseSessionForNext keeps the page to return to in the session instead
+	// of a "next" query parameter (Flask-Login's USE_SESSION_FOR_NEXT).
+	// Read it back with NextFromSession. Default false.
+	UseSessionForNext bool
+	// Unauthorized answers requests that RequireLogin refuses (Flask-
+	// Login's unauthorized_handler). Nil selects the default: clients that
+	// want JSON (see WantsJSON) get 401 {"error": "..."}, browsers are
+	// redirected (303) to LoginView with a validated "next" and the
+	// LoginMessage flashed.
+	Unauthorized http.Handler
+	// NeedsRefresh answers requests that RequireFresh refuses (Flask-
+	// Login's needs_refresh_handler). Nil selects the default, which works
+	// like Unauthorized's with RefreshView and NeedsRefreshMessage.
+	NeedsRefresh http.Handler
+	// ErrorHandler answers a request whose session could not be loaded or
+	// saved because the store or the UserLoader failed. The default
+	// answers 500 with a generic text; the error is never shown.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// ExemptMethods are let through RequireLogin and RequireFresh without
+	// a user (Flask-Login's EXEMPT_METHODS), so CORS preflights work.
+	// Default {"OPTIONS"}.
+	ExemptMethods []string
+
+	// SessionProtection, default ProtectionBasic.
+	SessionProtection Protection
+	// ProtectionIdentifier identifies the client for SessionProtection.
+	// Default: a hash of ClientIP and the User-Agent header.
+	ProtectionIdentifier func(r *http.Request) string
+	// ClientIP returns the client's address. Default: the host part of
+	// r.RemoteAddr. Behind a reverse proxy, set it to a function that
+	// trusts X-Forwarded-For only from the proxy's address.
+	ClientIP func(r *http.Request) string
+
+	// Cookie is the session cookie. Default name "latch_session". The
+	// session cookie never has Expires or Max-Age: it ends with the
+	// browser; "remember me" is a separate cookie.
+	Cookie Cookie
+	// IdleTimeout ends a session that has not been used for this long
+	// (ASVS 7.3.1). Default 30 minutes; 0 disables it.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after it started, however
+	// busy (ASVS 7.3.2). Default 12 hours; 0 disables it.
+	AbsoluteTimeout time.Duration
+	// FreshTimeout, if positive, makes a login stop counting as fresh this
+	// long after the password was entered. Default 0: fresh for the life of
+	// the session, as in Flask-Login.
+	FreshTimeout time.Duration
+
+	// RememberCookie is the remember-me cookie. Default name
+	// "latch_remember".
+	RememberCookie Cookie
+	// RememberDuration is how long "remember me" lasts (Flask-Login's
+	// REMEMBER_COOKIE_DURATION). Default 30 days, the longest NIST SP
+	// 800-63B allows between re-authentications at AAL1.
+	RememberDuration time.Duration
+	// RememberRefresh restarts RememberDuration each time the token is
+	// used (REMEMBER_COOKIE_REFRESH_EACH_REQUEST). Default false: the
+	// user has to enter the password again RememberDuration after ticking
+	// "remember me", however often they come back.
+	RememberRefresh bool
+	// RememberGrace is how long after a remember-me token was rotated the
+	// previous token is still accepted (without being rotated again), so a
+	// browser restoring several tabs at once, possibly on several
+	// instances, is not mistaken for a thief. Presenting a rotated token
+	// later revokes the whole series. Default 30 seconds.
+	RememberGrace time.Duration
+
+	// ClearSiteData is sent as the Clear-Site-Data header on logout so the
+	// browser drops cached authenticated pages and storage. Default
+	// `"cache", "cookies", "storage"`; "" sends nothing.
+	ClearSiteData string
+	// NoStore sets "Cache-Control: no-store" on every response to an
+	// authenticated request, so authenticated pages are never kept by
+	// caches or shown again with the Back button after logout. Default
+	// true. Handlers may still set their own Cache-Control.
+	NoStore bool
+
+	// Now returns the current time; tests replace it. Default time.Now.
+	Now func() time.Time
+
+	subscribers atomic.Pointer[[]subscriber[U]]
+}
+
+// New returns a Manager that keeps sessions and remember-me tokens in store
+// and loads users with loadUser, with every setting at its documented
+// default.
+func New[U User](store Store, loadUser UserLoader[U]) *Manager[U] {
+	if store == nil || loadUser == nil {
+		panic("latch.New: store and loadUser are required")
+	}
+	return &Manager[U]{
+		store:                       store,
+		loadUser:                    loadUser,
+		LoginView:                   "/login",
+		LoginMessage:                "Please log in to access this page.",
+		LoginMessageCategory:        "message",
+		NeedsRefreshMessage:         "Please reauthenticate to access this page.",
+		NeedsRefreshMessageCategory: "message",
+		ExemptMethods:               []string{http.MethodOptions},
+		SessionProtection:           ProtectionBasic,
+		Cookie:                      Cookie{Name: "latch_session", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
+		IdleTimeout:                 30 * time.Minute,
+		AbsoluteTimeout:             12 * time.Hour,
+		RememberCookie:              Cookie{Name: "latch_remember", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
+		RememberDuration:            30 * 24 * time.Hour,
+		RememberGrace:               30 * time.Second,
+		ClearSiteData:               `"cache", "cookies", "storage"`,
+		NoStore:                     true,
+		Now:                         time.Now,
+	}
+}
+
+// Store returns the store the manager was created with.
+func (m *Manager[U]) Store() Store { return m.store }
+
+func (m *Manager[U]) now() time.Time { return m.Now() }
+
+func (m *Manager[U]) clientIP(r *http.Request) string {
+	if m.ClientIP != nil {
+		return m.ClientIP(r)
+	}
+	return RemoteIP(r)
+}
+
+// RemoteIP returns the host part of r.RemoteAddr: the address of the peer
+// that opened the connection, which a client cannot forge.
+func RemoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (m *Manager[U]) identifier(r *http.Request) string {
+	if m.ProtectionIdentifier != nil {
+		return m.ProtectionIdentifier(r)
+	}
+	return HashToken(m.clientIP(r) + "\x00" + r.UserAgent())[:22]
+}
+
+func (m *Manager[U]) isExempt(method string) bool {
+	for _, e := range m.ExemptMethods {
+		if e == method {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Manager[U]) handleError(w http.ResponseWriter, r *http.Request, err error) {
+	if m.ErrorHandler != nil {
+		m.ErrorHandler(w, r, err)
+		return
+	}
+	http.Error(w, "internal server error", http.StatusInternalServerError)
+}
+
+// isActive reports whether u may be logged in.
+func isActive[U User](u U) bool {
+	if a, ok := any(u).(ActiveUser); ok {
+		return a.IsActive()
+	}
+	return true
+}

@@ -1,0 +1,227 @@
+package latch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+)
+
+// state is latch's per-request state, stored in the request context by
+// Handler. Handlers may pass the request to goroutines, so it is guarded.
+type state[U User] struct {
+	mu      sync.Mutex
+	sess    *session // nil: no session
+	user    U
+	hasUser bool
+	fresh   bool
+	source  Source
+}
+
+type stateKey[U User] struct{ m *Manager[U] }
+
+func (m *Manager[U]) state(r *http.Request) *state[U] {
+	st, _ := r.Context().Value(stateKey[U]{m}).(*state[U])
+	return st
+}
+
+// Handler is the middleware that loads the current user for every request
+// (Flask-Login's init_app): from the session cookie, else from a
+// remember-me cookie (rotating it and starting a new session), else from
+// the RequestLoader. Handlers behind it read the user with CurrentUser.
+//
+// Loading happens before the wrapped handler runs, so any cookie latch has
+// to set (a rotated remember-me token, an expired cookie cleared) is in the
+// response headers before the handler writes.
+func (m *Manager[U]) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := &state[U]{}
+		r = r.WithContext(context.WithValue(r.Context(), stateKey[U]{m}, st))
+		if err := m.load(w, r, st); err != nil {
+			m.handleError(w, r, err)
+			return
+		}
+		if st.hasUser && m.NoStore {
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (m *Manager[U]) load(w http.ResponseWriter, r *http.Request, st *state[U]) error {
+	ctx := r.Context()
+	if err := m.loadSession(ctx, w, r, st); err != nil {
+		return err
+	}
+	if st.sess != nil && st.sess.rec.UserID != "" {
+		if err := m.loadSessionUser(ctx, w, r, st); err != nil {
+			return err
+		}
+	}
+	if !st.hasUser {
+		if err := m.loadRemember(ctx, w, r, st); err != nil {
+			return err
+		}
+	}
+	if !st.hasUser && m.RequestLoader != nil {
+		u, err := m.RequestLoader(r)
+		switch {
+		case errors.Is(err, ErrNoUser):
+		case err != nil:
+			return fmt.Errorf("request loader: %w", err)
+		case isActive(u):
+			st.user, st.hasUser, st.source = u, true, SourceRequest
+			m.emit(r, EventLoadedFromRequest, u.GetID(), u, "")
+		}
+	}
+	return nil
+}
+
+// loadSession finds the session named by the session cookie. An unknown,
+// expired or malformed cookie is cleared and the request continues without
+// a session.
+func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
+	c, err := r.Cookie(m.Cookie.wireName())
+	if err != nil {
+		return nil
+	}
+	tok, ok := ParseSessionToken(c.Value)
+	if !ok {
+		m.expireCookie(w, &m.Cookie)
+		return nil
+	}
+	now := m.now()
+	hash := HashToken(tok)
+	rec, found, err := m.store.FindSession(ctx, hash, now)
+	if err != nil {
+		return fmt.Errorf("find session: %w", err)
+	}
+	if !found {
+		m.expireCookie(w, &m.Cookie)
+		return nil
+	}
+	data, derr := decodeData(rec.Data)
+	// The stored deadline was computed with the settings of the instance
+	// that wrote it; the current settings may be stricter.
+	if derr != nil || !now.Before(m.expiry(rec.CreatedAt, rec.LastSeenAt)) {
+		if err := m.store.DeleteSession(ctx, hash); err != nil {
+			return fmt.Errorf("delete expired session: %w", err)
+		}
+		m.expireCookie(w, &m.Cookie)
+		return nil
+	}
+	st.sess = &session{rec: rec, data: data}
+	if now.Sub(rec.LastSeenAt) >= m.touchInterval() {
+		exp := m.expiry(rec.CreatedAt, now)
+		if err := m.store.TouchSession(ctx, hash, now, exp); err != nil {
+			return fmt.Errorf("touch session: %w", err)
+		}
+		st.sess.rec.LastSeenAt, st.sess.rec.ExpiresAt = now, exp
+	}
+	return nil
+}
+
+// loadSessionUser applies session protection and loads the session's user.
+func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
+	s := st.sess
+	if m.SessionProtection != ProtectionNone && s.data.Ident != "" {
+		if id := m.identifier(r); id != s.data.Ident {
+			if m.SessionProtection == ProtectionStrong {
+				if err := m.endSession(ctx, w, st, false); err != nil {
+					return err
+				}
+				m.emit(r, EventSessionProtected, s.rec.UserID, *new(U), "strong: session ended")
+				return nil
+			}
+			s.data.Fresh = false
+			s.data.Ident = id
+			if err := m.saveSession(ctx, s); err != nil {
+				return err
+			}
+			m.emit(r, EventSessionProtected, s.rec.UserID, *new(U), "basic: marked not fresh")
+		}
+	}
+	u, err := m.loadUser(ctx, s.rec.UserID)
+	if err != nil && !errors.Is(err, ErrNoUser) {
+		return fmt.Errorf("load user %q: %w", s.rec.UserID, err)
+	}
+	if err != nil || !isActive(u) {
+		// The user was deleted or deactivated since logging in: the
+		// session and this device's remember-me token end now.
+		return m.endSession(ctx, w, st, true)
+	}
+	st.user, st.hasUser, st.source = u, true, SourceSession
+	st.fresh = s.data.Fresh && (m.FreshTimeout <= 0 || m.now().Sub(s.data.FreshAt) < m.FreshTimeout)
+	return nil
+}
+
+// endSession deletes the request's session (and, with series, the
+// remember-me series it belongs to) and clears the cookies.
+func (m *Manager[U]) endSession(ctx context.Context, w http.ResponseWriter, st *state[U], series bool) error {
+	s := st.sess
+	if err := m.store.DeleteSession(ctx, s.rec.Hash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	m.expireCookie(w, &m.Cookie)
+	if series && s.rec.Series != "" {
+		if err := m.revokeSeries(ctx, s.rec.Series); err != nil {
+			return err
+		}
+		m.expireCookie(w, &m.RememberCookie)
+	}
+	st.sess = nil
+	var zero U
+	st.user, st.hasUser, st.fresh, st.source = zero, false, false, SourceNone
+	return nil
+}
+
+func (m *Manager[U]) revokeSeries(ctx context.Context, series string) error {
+	if err := m.store.DeleteRememberSeries(ctx, series); err != nil {
+		return fmt.Errorf("delete remember series: %w", err)
+	}
+	if err := m.store.DeleteSeriesSessions(ctx, series); err != nil {
+		return fmt.Errorf("delete series sessions: %w", err)
+	}
+	return nil
+}
+
+// RequireLogin lets only requests with a current user through (Flask-
+// Login's @login_required); others get the Unauthorized handler. Methods in
+// ExemptMethods pass without a user.
+func (m *Manager[U]) RequireLogin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.isExempt(r.Method) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if _, ok := m.CurrentUser(r); !ok {
+			m.Unauthorize(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireFresh lets only requests whose login is fresh through (Flask-
+// Login's @fresh_login_required): the password was entered in this session,
+// not restored from a remember-me cookie, an API token, or a session whose
+// client changed. Anonymous requests get the Unauthorized handler, stale
+// ones the NeedsRefresh handler.
+func (m *Manager[U]) RequireFresh(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.isExempt(r.Method) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if _, ok := m.CurrentUser(r); !ok {
+			m.Unauthorize(w, r)
+			return
+		}
+		if !m.IsFresh(r) {
+			m.RequestRefresh(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
