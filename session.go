@@ -160,7 +160,9 @@ func (m *Manager[U]) setSessionCookie(w http.ResponseWriter, token string) {
 func (m *Manager[U]) setRememberCookie(w http.ResponseWriter, value string, expires time.Time) {
 	c := m.cookie(&m.RememberCookie, value)
 	c.Expires = expires.UTC()
-	c.MaxAge = int(expires.Sub(m.now()) / time.Second)
+	// Rounded, so the microseconds spent since expires was computed do
+	// not shave a second off.
+	c.MaxAge = int(expires.Sub(m.now()).Round(time.Second) / time.Second)
 	if c.MaxAge < 1 {
 		c.MaxAge = 1
 	}

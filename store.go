@@ -57,11 +57,14 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, hash string) error
 	// DeleteUserSessions removes every session of userID except the one
 	// whose hash is except ("" keeps none) and reports how many it removed.
+	// An empty userID matches nothing (anonymous sessions are never
+	// removed this way).
 	DeleteUserSessions(ctx context.Context, userID, except string) (int, error)
 	// DeleteSeriesSessions removes every session that belongs to the
-	// remember-me series.
+	// remember-me series. An empty series matches nothing.
 	DeleteSeriesSessions(ctx context.Context, series string) error
-	// UserSessions lists the unexpired sessions of userID, newest first.
+	// UserSessions lists the unexpired sessions of userID, newest first
+	// (an empty userID has none).
 	UserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is not after
 	// now and reports how many. Stores that expire keys by themselves may

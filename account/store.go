@@ -48,7 +48,10 @@ func (u *User) IsActive() bool { return !u.Disabled }
 // of Username and Email in the database itself (a unique index on the
 // lowercased value), so that two racing sign-ups cannot both succeed.
 type Store interface {
-	// CreateUser inserts u and sets u.ID. It returns an error wrapping
+	// CreateUser inserts u as given (the caller sets CreatedAt) and sets
+	// u.ID. Ids are never reused, even after a user is deleted, so a
+	// leftover session or token cannot come to name somebody else. Ids
+	// match exactly: "07" is not user "7". It returns an error wrapping
 	// ErrUsernameTaken or ErrEmailTaken when a unique constraint refuses
 	// it (when both clash, either may be reported).
 	CreateUser(ctx context.Context, u *User) error

@@ -11,8 +11,9 @@ import (
 // Limiter ("login:acct:<hash>", "login:ip:<addr>"); they may contain any
 // byte except NUL and are at most 200 bytes long.
 //
-// Implementations must make AddAttempt atomic: two instances recording at
-// the same moment must both be counted.
+// Implementations must make AddAttempt atomic: of N concurrent calls on
+// one key, each must see a distinct count (1..N in a fresh window), so a
+// burst of attempts cannot slip under a limit.
 type Store interface {
 	// AddAttempt records one attempt for key at `at`, may forget that key's
 	// attempts older than at-window, and returns how many attempts the key

@@ -1,0 +1,407 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/latchgo/latch/password"
+	"github.com/latchgo/latch/throttle"
+)
+
+// Errors the Service returns; compare with errors.Is.
+var (
+	// ErrBadCredentials: the email is unknown or the password is wrong.
+	// The two are deliberately not told apart.
+	ErrBadCredentials = errors.New("account: wrong email or password")
+	// ErrInactive: the password was right but the account is disabled.
+	ErrInactive = errors.New("account: account disabled")
+)
+
+// ValidationError lists what is wrong with user input, one message per
+// form field ("username", "email", "password").
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	return "account: invalid " + strings.Join(keys, ", ")
+}
+
+// LimitError reports that too many attempts were made; try again after
+// RetryAfter.
+type LimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("account: too many attempts, retry after %s", e.RetryAfter)
+}
+
+// Limits are the throttling rules of a Service. Each has a reason:
+//
+//   - LoginAccount slows guessing one account's password from anywhere:
+//     10 free failures per hour, then 1 s, 2 s, 4 s … between attempts, at
+//     most 1 minute, so a victim whose account is under attack waits at
+//     most a minute between their own attempts (no long lockout), while an
+//     attacker gets about 60 guesses an hour against passwords that are
+//     already known not to be common.
+//   - LoginClient slows one client guessing many accounts (password
+//     spraying): 30 free failures per hour, then doubling from 1 s up to
+//     15 minutes. A successful login does not reset it, so an attacker
+//     cannot clear it by logging in to an account of their own.
+//   - SignUp bounds account creation per client: 20 per hour, then
+//     doubling from 1 minute up to an hour (ASVS 2.4.1).
+type Limits struct {
+	LoginAccount throttle.Rule
+	LoginClient  throttle.Rule
+	SignUp       throttle.Rule
+}
+
+// DefaultLimits are the limits NewService installs.
+var DefaultLimits = Limits{
+	LoginAccount: throttle.Rule{Window: time.Hour, Free: 10, Base: time.Second, Max: time.Minute},
+	LoginClient:  throttle.Rule{Window: time.Hour, Free: 30, Base: time.Second, Max: 15 * time.Minute},
+	SignUp:       throttle.Rule{Window: time.Hour, Free: 20, Base: time.Minute, Max: time.Hour},
+}
+
+// EventKind names what a Service did, for audit logs and metrics.
+type EventKind string
+
+// Event kinds.
+const (
+	EventSignUp        EventKind = "signup"
+	EventLoginOK       EventKind = "login_ok"
+	EventLoginFailed   EventKind = "login_failed"
+	EventLoginLimited  EventKind = "login_limited"
+	EventLoginInactive EventKind = "login_inactive"
+	EventRehashed      EventKind = "password_rehashed"
+	EventRehashFailed  EventKind = "password_rehash_failed"
+)
+
+// Event is one thing a Service did. It never carries a password or hash.
+type Event struct {
+	Kind     EventKind
+	UserID   string
+	ClientIP string
+	Detail   string
+}
+
+// Service holds the account rules: sign-up validation, password checks
+// with throttling and constant-cost failures, upgrades of old hashes.
+// Create it with NewService; adjust its fields before use.
+type Service struct {
+	store   Store
+	hasher  *password.Hasher
+	limiter *throttle.Limiter
+
+	// Policy checks new passwords. Default password.DefaultPolicy.
+	Policy password.Policy
+	// ContextWords are refused inside passwords in addition to the user's
+	// own username and email (ASVS 6.1.2): the product's name and the
+	// like. Default {"latch"}.
+	ContextWords []string
+	// Limits, default DefaultLimits.
+	Limits Limits
+	// Hook, if set, is told of every Event; it runs synchronously.
+	Hook func(ctx context.Context, e Event)
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+}
+
+// NewService returns a Service that keeps users in store, hashes with
+// hasher and counts attempts in limits (nil turns throttling off, for
+// tools such as an admin CLI).
+func NewService(store Store, hasher *password.Hasher, limits throttle.Store) *Service {
+	s := &Service{
+		store:        store,
+		hasher:       hasher,
+		Policy:       password.DefaultPolicy,
+		ContextWords: []string{"latch"},
+		Limits:       DefaultLimits,
+		Now:          time.Now,
+	}
+	if limits != nil {
+		s.limiter = &throttle.Limiter{Store: limits, Now: func() time.Time { return s.Now() }}
+	}
+	return s
+}
+
+// Store returns the user store.
+func (s *Service) Store() Store { return s.store }
+
+// Hasher returns the password hasher.
+func (s *Service) Hasher() *password.Hasher { return s.hasher }
+
+func (s *Service) emit(ctx context.Context, kind EventKind, userID, ip, detail string) {
+	if s.Hook != nil {
+		s.Hook(ctx, Event{Kind: kind, UserID: userID, ClientIP: ip, Detail: detail})
+	}
+}
+
+// SignUpInput is what a sign-up form sends.
+type SignUpInput struct {
+	Username string
+	Email    string
+	Password string
+}
+
+// SignUp validates the input, hashes the password and creates the user.
+// Invalid input, or a username or email already taken, is reported as a
+// *ValidationError with a message per field. Too many sign-ups from
+// clientIP return a *LimitError; a saturated hasher an error wrapping
+// password.ErrBusy.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientIP string) (*User, error) {
+	fields := map[string]string{}
+	if msg := ValidateUsername(in.Username); msg != "" {
+		fields["username"] = msg
+	}
+	email, msg := NormalizeEmail(in.Email)
+	if msg != "" {
+		fields["email"] = msg
+	}
+	if err := s.CheckPasswordPolicy(in.Password, in.Username, email); err != nil {
+		fields["password"] = err.Error()
+	}
+	// Report a taken username or email together with the other problems,
+	// before paying for a hash. The unique indexes still decide races.
+	if fields["username"] == "" {
+		if err := s.available(ctx, s.store.UserByUsername, in.Username, ErrUsernameTaken); err != nil {
+			if !errors.Is(err, ErrUsernameTaken) {
+				return nil, err
+			}
+			fields["username"] = "That username is taken."
+		}
+	}
+	if fields["email"] == "" {
+		if err := s.available(ctx, s.store.UserByEmail, email, ErrEmailTaken); err != nil {
+			if !errors.Is(err, ErrEmailTaken) {
+				return nil, err
+			}
+			fields["email"] = "An account with that email already exists."
+		}
+	}
+	if len(fields) > 0 {
+		return nil, &ValidationError{Fields: fields}
+	}
+	if err := s.limit(ctx, throttle.Key("signup:ip", clientIP), s.Limits.SignUp, true); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	u := &User{Username: in.Username, Email: email, PasswordHash: hash, CreatedAt: s.Now().UTC()}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		switch {
+		case errors.Is(err, ErrUsernameTaken):
+			return nil, &ValidationError{Fields: map[string]string{"username": "That username is taken."}}
+		case errors.Is(err, ErrEmailTaken):
+			return nil, &ValidationError{Fields: map[string]string{"email": "An account with that email already exists."}}
+		}
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	s.emit(ctx, EventSignUp, u.ID, clientIP, "")
+	return u, nil
+}
+
+// available returns taken when lookup finds a user for v.
+func (s *Service) available(ctx context.Context, lookup func(context.Context, string) (*User, error), v string, taken error) error {
+	_, err := lookup(ctx, v)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check availability: %w", err)
+	default:
+		return taken
+	}
+}
+
+// CheckPasswordPolicy checks a new password against the Policy with the
+// user's username, email and the ContextWords as words it must not
+// contain. The error's text is meant for the user.
+func (s *Service) CheckPasswordPolicy(pw, username, email string) error {
+	words := append([]string{username, email}, s.ContextWords...)
+	if err := s.Policy.Check(pw, words...); err != nil {
+		var pe *password.PolicyError
+		if errors.As(err, &pe) {
+			return errors.New(pe.Message)
+		}
+		return err
+	}
+	return nil
+}
+
+// limit checks a throttle rule; with record it also counts this attempt
+// (for actions limited whether or not they succeed, such as sign-ups).
+func (s *Service) limit(ctx context.Context, key string, rule throttle.Rule, record bool) error {
+	if s.limiter == nil {
+		return nil
+	}
+	wait, err := s.limiter.Wait(ctx, key, rule)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return &LimitError{RetryAfter: wait}
+	}
+	if record {
+		if _, err := s.limiter.Add(ctx, key, rule); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Authenticate checks an email and password, the way a login form does.
+//
+// Failures cost the same whether or not the email exists (a dummy hash is
+// verified for unknown emails) and return ErrBadCredentials either way.
+// Failures count against the account and against clientIP; past the
+// Limits it returns a *LimitError without checking the password at all. A
+// right password for a disabled account returns ErrInactive. A right
+// password stored in an old format or with old parameters is rehashed with
+// the current ones.
+func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) (*User, error) {
+	email = strings.TrimSpace(email)
+	acctKey := throttle.Key("login:acct", strings.ToLower(email))
+	ipKey := throttle.Key("login:ip", clientIP)
+	if err := s.checkLoginLimits(ctx, acctKey, ipKey, clientIP); err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		if err := s.hasher.DummyVerify(ctx, pw); err != nil && !errors.Is(err, password.ErrTooLong) {
+			return nil, fmt.Errorf("dummy verify: %w", err)
+		}
+		return nil, s.failed(ctx, acctKey, ipKey, "", clientIP)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find user by email: %w", err)
+	}
+	if err := s.verify(ctx, u, pw, clientIP); err != nil {
+		if errors.Is(err, ErrBadCredentials) {
+			return nil, s.failed(ctx, acctKey, ipKey, u.ID, clientIP)
+		}
+		return nil, err
+	}
+	if s.limiter != nil {
+		if err := s.limiter.Reset(ctx, acctKey); err != nil {
+			return nil, err
+		}
+	}
+	if u.Disabled {
+		s.emit(ctx, EventLoginInactive, u.ID, clientIP, "")
+		return nil, ErrInactive
+	}
+	s.emit(ctx, EventLoginOK, u.ID, clientIP, "")
+	return u, nil
+}
+
+// CheckPassword re-checks the password of a logged-in user, for re-
+// authentication and before sensitive changes. It shares Authenticate's
+// failure counters, so a stolen session cannot be used to guess the
+// password at a faster rate.
+func (s *Service) CheckPassword(ctx context.Context, u *User, pw, clientIP string) error {
+	acctKey := throttle.Key("login:acct", strings.ToLower(u.Email))
+	ipKey := throttle.Key("login:ip", clientIP)
+	if err := s.checkLoginLimits(ctx, acctKey, ipKey, clientIP); err != nil {
+		return err
+	}
+	if err := s.verify(ctx, u, pw, clientIP); err != nil {
+		if errors.Is(err, ErrBadCredentials) {
+			return s.failed(ctx, acctKey, ipKey, u.ID, clientIP)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Service) checkLoginLimits(ctx context.Context, acctKey, ipKey, clientIP string) error {
+	if s.limiter == nil {
+		return nil
+	}
+	var wait time.Duration
+	for _, c := range []struct {
+		key  string
+		rule throttle.Rule
+	}{{acctKey, s.Limits.LoginAccount}, {ipKey, s.Limits.LoginClient}} {
+		w, err := s.limiter.Wait(ctx, c.key, c.rule)
+		if err != nil {
+			return err
+		}
+		wait = max(wait, w)
+	}
+	if wait > 0 {
+		s.emit(ctx, EventLoginLimited, "", clientIP, "")
+		return &LimitError{RetryAfter: wait}
+	}
+	return nil
+}
+
+// failed records a failed attempt on both counters and returns
+// ErrBadCredentials.
+func (s *Service) failed(ctx context.Context, acctKey, ipKey, userID, clientIP string) error {
+	s.emit(ctx, EventLoginFailed, userID, clientIP, "")
+	if s.limiter == nil {
+		return ErrBadCredentials
+	}
+	if _, err := s.limiter.Add(ctx, acctKey, s.Limits.LoginAccount); err != nil {
+		return err
+	}
+	if _, err := s.limiter.Add(ctx, ipKey, s.Limits.LoginClient); err != nil {
+		return err
+	}
+	return ErrBadCredentials
+}
+
+// verify checks pw against u's hash and upgrades the hash when needed.
+func (s *Service) verify(ctx context.Context, u *User, pw, clientIP string) error {
+	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if errors.Is(err, password.ErrTooLong) {
+		return ErrBadCredentials
+	}
+	if err != nil {
+		return fmt.Errorf("verify password of user %s: %w", u.ID, err)
+	}
+	if !ok {
+		return ErrBadCredentials
+	}
+	if rehash {
+		// A failed upgrade must not fail the login: the old hash still
+		// works and the next login tries again.
+		if h, err := s.hasher.Hash(ctx, pw); err != nil {
+			s.emit(ctx, EventRehashFailed, u.ID, clientIP, err.Error())
+		} else if err := s.store.SetPasswordHash(ctx, u.ID, h); err != nil {
+			s.emit(ctx, EventRehashFailed, u.ID, clientIP, err.Error())
+		} else {
+			u.PasswordHash = h
+			s.emit(ctx, EventRehashed, u.ID, clientIP, "")
+		}
+	}
+	return nil
+}
+
+// SetPassword checks a new password against the policy, hashes and stores
+// it. The caller revokes sessions as its flow requires.
+func (s *Service) SetPassword(ctx context.Context, u *User, pw string) error {
+	if err := s.CheckPasswordPolicy(pw, u.Username, u.Email); err != nil {
+		return &ValidationError{Fields: map[string]string{"password": err.Error()}}
+	}
+	h, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	if err := s.store.SetPasswordHash(ctx, u.ID, h); err != nil {
+		return fmt.Errorf("store password of user %s: %w", u.ID, err)
+	}
+	u.PasswordHash = h
+	return nil
+}

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/internal/site"
+	"github.com/latchgo/latch/password"
+	"github.com/latchgo/latch/sqlite"
+	"github.com/latchgo/latch/throttle"
+)
+
+// Backend is everything the site keeps: users, sessions, remember-me
+// tokens and rate-limit counters.
+type Backend interface {
+	latch.Store
+	throttle.Store
+	account.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// OpenBackend opens (and migrates) the database the configuration names.
+func OpenBackend(ctx context.Context, cfg *Config) (Backend, error) {
+	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
+		return nil, errors.New("-database: PostgreSQL support is not built into this version")
+	}
+	st, err := sqlite.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", cfg.Database, err)
+	}
+	return st, nil
+}
+
+// App is a wired-up latch site.
+type App struct {
+	Config   *Config
+	Backend  Backend
+	Auth     *latch.Manager[*account.User]
+	Accounts *account.Service
+	Site     *site.Site
+	Logger   *slog.Logger
+}
+
+// NewApp builds the site over an open backend.
+func NewApp(cfg *Config, backend Backend, logger *slog.Logger) (*App, error) {
+	hasher := password.NewHasher(password.DefaultParams)
+	accounts := account.NewService(backend, hasher, backend)
+	auth := latch.New(latch.Store(backend), func(ctx context.Context, id string) (*account.User, error) {
+		u, err := backend.UserByID(ctx, id)
+		if errors.Is(err, account.ErrNotFound) {
+			return nil, fmt.Errorf("user %q: %w", id, latch.ErrNoUser)
+		}
+		return u, err
+	})
+	clientIP := latch.TrustedProxies(cfg.TrustedProxies...)
+	auth.ClientIP = clientIP
+	auth.IdleTimeout = cfg.SessionIdle
+	auth.AbsoluteTimeout = cfg.SessionLifetime
+	auth.RememberDuration = cfg.Remember
+	auth.RefreshView = "/reauth"
+	auth.Cookie.Secure = cfg.Secure()
+	auth.RememberCookie.Secure = cfg.Secure()
+	s, err := site.New(site.Config{
+		BaseURL:  cfg.BaseURL,
+		Logger:   logger,
+		ClientIP: clientIP,
+		Health:   backend.Ping,
+	}, accounts, auth)
+	if err != nil {
+		return nil, err
+	}
+	return &App{Config: cfg, Backend: backend, Auth: auth, Accounts: accounts, Site: s, Logger: logger}, nil
+}
+
+// Serve answers HTTP on ln until ctx is cancelled, then stops accepting
+// connections and waits up to drain for requests in flight to finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
+	srv := &http.Server{
+		Handler:           a.Site.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// Far more than any real request needs; also bounds cookie floods
+		// (CVE-2025-58186).
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go a.cleanup(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down", "drain", drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// cleanup removes expired sessions, tokens and rate-limit entries every few
+// minutes, so the database does not grow with abandoned sessions.
+func (a *App) cleanup(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s, r, err := a.Auth.DeleteExpired(ctx)
+		if err != nil {
+			a.Logger.Warn("cleanup sessions", "err", err)
+			continue
+		}
+		n, err := a.Backend.DeleteExpiredAttempts(ctx, time.Now().Add(-24*time.Hour))
+		if err != nil {
+			a.Logger.Warn("cleanup rate limits", "err", err)
+			continue
+		}
+		a.Logger.Debug("cleanup", "sessions", s, "remember_tokens", r, "attempts", n)
+	}
+}
+
+// Run opens the backend, builds the site and serves on cfg.Addr until ctx
+// ends. It writes the address it listens on to out, so callers that ask
+// for port 0 learn the real port.
+func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) error {
+	logger := cfg.NewLogger(logOut)
+	backend, err := OpenBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	app, err := NewApp(cfg, backend, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("-addr: listen on %s: %w", cfg.Addr, err)
+	}
+	addr := ln.Addr().String()
+	logger.Info("serving", "addr", addr, "base_url", cfg.BaseURL.String(), "database", databaseKind(cfg.Database))
+	fmt.Fprintf(out, "latch: serving on http://%s\n", addr)
+	return app.Serve(ctx, ln, 10*time.Second)
+}
+
+// databaseKind names the database without its credentials, for logs.
+func databaseKind(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres") {
+		return "postgresql"
+	}
+	return "sqlite:" + dsn
+}
+
+// SchemaVersion reports the migration version of a backend that knows it.
+func SchemaVersion(ctx context.Context, b Backend) (int64, error) {
+	v, ok := b.(interface {
+		SchemaVersion(context.Context) (int64, error)
+	})
+	if !ok {
+		return 0, errors.New("this backend does not report a schema version")
+	}
+	return v.SchemaVersion(ctx)
+}

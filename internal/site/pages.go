@@ -1,0 +1,252 @@
+package site
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/account"
+)
+
+func (s *Site) index(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "index", &view{Title: "Home"})
+}
+
+// parseForm parses a urlencoded body. A body over the limit is a 413, a
+// malformed one a 400; both end the request.
+func (s *Site) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	err := r.ParseForm()
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.errorPage(w, r, http.StatusRequestEntityTooLarge)
+	} else {
+		s.errorPage(w, r, http.StatusBadRequest)
+	}
+	return false
+}
+
+// formValue returns the first value of a posted field. Only the body
+// counts (not the query string), and only the first of repeated fields
+// (ASVS 15.3.7), so every handler sees one well-defined value.
+func formValue(r *http.Request, key string) string {
+	return r.PostForm.Get(key)
+}
+
+// echo prepares a value typed by the user to be shown again in the form:
+// valid UTF-8 and bounded, so a hostile value cannot bloat the page.
+func echo(s string) string {
+	const max = 256
+	if len(s) > max {
+		s = s[:max]
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// nextParam is the validated "next" of a login form: from the query string
+// on GET, from the hidden field on POST. An unsafe value is dropped.
+func nextParam(r *http.Request) string {
+	raw := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		raw = formValue(r, "next")
+	}
+	next, _ := latch.SafeNext(raw)
+	return next
+}
+
+func (s *Site) signupForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "signup", &view{Title: "Sign up"})
+}
+
+func (s *Site) signup(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	in := account.SignUpInput{
+		Username: strings.TrimSpace(formValue(r, "username")),
+		Email:    formValue(r, "email"),
+		Password: formValue(r, "password"),
+	}
+	v := &view{Title: "Sign up", Form: map[string]string{"username": echo(in.Username), "email": echo(in.Email)}}
+	_, err := s.accounts.SignUp(r.Context(), in, s.clientIP(r))
+	var invalid *account.ValidationError
+	switch {
+	case err == nil:
+	case errors.As(err, &invalid):
+		v.Errors = invalid.Fields
+		s.render(w, r, http.StatusUnprocessableEntity, "signup", v)
+		return
+	default:
+		s.formFailure(w, r, "signup", v, err)
+		return
+	}
+	if err := s.auth.AddFlash(w, r, "success", "Your account is ready. Log in to continue."); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	latch.Redirect(w, r, "/login")
+}
+
+// formFailure answers the errors a form submission shares: rate limits
+// (429), a saturated password hasher (503), anything else (503 page).
+func (s *Site) formFailure(w http.ResponseWriter, r *http.Request, page string, v *view, err error) {
+	if secs, ok := limited(err); ok {
+		retryAfter(w, secs)
+		v.Errors = map[string]string{"form": "Too many attempts. Please wait " + seconds(secs) + " and try again."}
+		s.render(w, r, http.StatusTooManyRequests, page, v)
+		return
+	}
+	if secs, ok := busy(err); ok {
+		retryAfter(w, secs)
+		v.Errors = map[string]string{"form": "The server is busy right now. Please try again in a moment."}
+		s.render(w, r, http.StatusServiceUnavailable, page, v)
+		return
+	}
+	s.serverError(w, r, err)
+}
+
+// seconds says how long to wait in words.
+func seconds(n int) string {
+	switch {
+	case n == 1:
+		return "1 second"
+	case n < 120:
+		return strconv.Itoa(n) + " seconds"
+	default:
+		return strconv.Itoa((n+59)/60) + " minutes"
+	}
+}
+
+func (s *Site) loginForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "login", &view{Title: "Log in", Next: nextParam(r)})
+}
+
+func (s *Site) login(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	email, pw := formValue(r, "email"), formValue(r, "password")
+	remember := formValue(r, "remember") != ""
+	v := &view{Title: "Log in", Next: nextParam(r), Form: map[string]string{"email": echo(email)}}
+	if remember {
+		v.Form["remember"] = "1"
+	}
+	if strings.TrimSpace(email) == "" || pw == "" {
+		v.Errors = map[string]string{"form": "Enter your email and password."}
+		s.render(w, r, http.StatusUnprocessableEntity, "login", v)
+		return
+	}
+	u, err := s.accounts.Authenticate(r.Context(), email, pw, s.clientIP(r))
+	switch {
+	case err == nil:
+	case errors.Is(err, account.ErrBadCredentials):
+		v.Errors = map[string]string{"form": "Wrong email or password."}
+		s.render(w, r, http.StatusUnprocessableEntity, "login", v)
+		return
+	case errors.Is(err, account.ErrInactive):
+		v.Errors = map[string]string{"form": "This account is disabled."}
+		s.render(w, r, http.StatusUnprocessableEntity, "login", v)
+		return
+	default:
+		s.formFailure(w, r, "login", v, err)
+		return
+	}
+	if err := s.auth.LoginUser(w, r, u, latch.Remember(remember)); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	target := v.Next
+	if target == "" {
+		target = "/"
+	}
+	latch.Redirect(w, r, target)
+}
+
+func (s *Site) reauthForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "reauth", &view{Title: "Confirm it’s you", Next: nextParam(r)})
+}
+
+func (s *Site) reauth(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u, _ := s.auth.CurrentUser(r)
+	v := &view{Title: "Confirm it’s you", Next: nextParam(r)}
+	err := s.accounts.CheckPassword(r.Context(), u, formValue(r, "password"), s.clientIP(r))
+	switch {
+	case err == nil:
+	case errors.Is(err, account.ErrBadCredentials):
+		v.Errors = map[string]string{"form": "Wrong password."}
+		s.render(w, r, http.StatusUnprocessableEntity, "reauth", v)
+		return
+	default:
+		s.formFailure(w, r, "reauth", v, err)
+		return
+	}
+	if err := s.auth.ConfirmLogin(w, r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	target := v.Next
+	if target == "" {
+		target = "/"
+	}
+	latch.Redirect(w, r, target)
+}
+
+// logoutForm shows a button: GET never logs out, so a link or an image on
+// another site cannot log the visitor out.
+func (s *Site) logoutForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "logout", &view{Title: "Log out"})
+}
+
+func (s *Site) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.auth.LogoutUser(w, r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	latch.Redirect(w, r, "/")
+}
+
+func (s *Site) profile(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("username")
+	if account.ValidateUsername(name) != "" {
+		s.errorPage(w, r, http.StatusNotFound)
+		return
+	}
+	p, err := s.accounts.Store().UserByUsername(r.Context(), name)
+	if errors.Is(err, account.ErrNotFound) {
+		s.errorPage(w, r, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	me, _ := s.auth.CurrentUser(r)
+	s.render(w, r, http.StatusOK, "profile", &view{Title: p.Username, Profile: p, Own: me != nil && me.ID == p.ID})
+}
+
+// apiMe answers the current user as JSON, for a session cookie or an
+// "Authorization: Bearer" API token alike.
+func (s *Site) apiMe(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.auth.CurrentUser(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="latch"`)
+		latch.WriteJSONError(w, http.StatusUnauthorized, "authentication required")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		ID        string `json:"id"`
+		Username  string `json:"username"`
+		Email     string `json:"email"`
+		CreatedAt string `json:"created_at"`
+	}{u.ID, u.Username, u.Email, u.CreatedAt.UTC().Format(time.RFC3339)})
+}

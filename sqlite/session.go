@@ -1,0 +1,142 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/latchgo/latch"
+)
+
+const sessionColumns = `hash, user_id, series, created_at, last_seen_at, expires_at, ip, user_agent, data`
+
+const findSessionSQL = `SELECT ` + sessionColumns + ` FROM sessions WHERE hash = ? AND expires_at > ?`
+
+func scanSession(row interface{ Scan(...any) error }) (latch.Session, error) {
+	var (
+		s                          latch.Session
+		created, lastSeen, expires int64
+	)
+	err := row.Scan(&s.Hash, &s.UserID, &s.Series, &created, &lastSeen, &expires, &s.IP, &s.UserAgent, &s.Data)
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMillis(created), fromMillis(lastSeen), fromMillis(expires)
+	return s, err
+}
+
+// FindSession implements [latch.SessionStore].
+func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (latch.Session, bool, error) {
+	sess, err := scanSession(s.findSession.QueryRowContext(ctx, hash, millis(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return latch.Session{}, false, nil
+	}
+	if err != nil {
+		return latch.Session{}, false, fmt.Errorf("sqlite: find session: %w", err)
+	}
+	return sess, true, nil
+}
+
+// SaveSession implements [latch.SessionStore].
+func (s *Store) SaveSession(ctx context.Context, sess latch.Session) error {
+	_, err := s.write.ExecContext(ctx, `
+		INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (hash) DO UPDATE SET
+			user_id = excluded.user_id,
+			series = excluded.series,
+			created_at = excluded.created_at,
+			last_seen_at = excluded.last_seen_at,
+			expires_at = excluded.expires_at,
+			ip = excluded.ip,
+			user_agent = excluded.user_agent,
+			data = excluded.data`,
+		sess.Hash, sess.UserID, sess.Series,
+		millis(sess.CreatedAt), millis(sess.LastSeenAt), millis(sess.ExpiresAt),
+		sess.IP, sess.UserAgent, sess.Data)
+	if err != nil {
+		return fmt.Errorf("sqlite: save session: %w", err)
+	}
+	return nil
+}
+
+// TouchSession implements [latch.SessionStore].
+func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires time.Time) error {
+	_, err := s.write.ExecContext(ctx,
+		`UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE hash = ?`,
+		millis(lastSeen), millis(expires), hash)
+	if err != nil {
+		return fmt.Errorf("sqlite: touch session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession implements [latch.SessionStore].
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash); err != nil {
+		return fmt.Errorf("sqlite: delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions implements [latch.SessionStore]. An empty userID
+// deletes nothing: anonymous sessions belong to no user.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (int, error) {
+	res, err := s.write.ExecContext(ctx,
+		`DELETE FROM sessions WHERE user_id = ? AND user_id <> '' AND hash <> ?`, userID, except)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete user sessions: %w", err)
+	}
+	return rowsAffected(res, "delete user sessions")
+}
+
+// DeleteSeriesSessions implements [latch.SessionStore]. An empty series
+// deletes nothing: sessions without a remember-me series are in none.
+func (s *Store) DeleteSeriesSessions(ctx context.Context, series string) error {
+	_, err := s.write.ExecContext(ctx,
+		`DELETE FROM sessions WHERE series = ? AND series <> ''`, series)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete series sessions: %w", err)
+	}
+	return nil
+}
+
+// UserSessions implements [latch.SessionStore]. An empty userID lists
+// nothing.
+func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) ([]latch.Session, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = ? AND user_id <> '' AND expires_at > ?
+		ORDER BY created_at DESC, hash`, userID, millis(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user sessions: %w", err)
+	}
+	defer rows.Close()
+	var list []latch.Session
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: user sessions: %w", err)
+		}
+		list = append(list, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: user sessions: %w", err)
+	}
+	return list, nil
+}
+
+// DeleteExpiredSessions implements [latch.SessionStore].
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, millis(now))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete expired sessions: %w", err)
+	}
+	return rowsAffected(res, "delete expired sessions")
+}
+
+func rowsAffected(res sql.Result, op string) (int, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,345 @@
+// Package sqlite keeps latch's sessions, remember-me tokens, rate-limit
+// attempts and user accounts in one SQLite database file, through the
+// pure-Go driver modernc.org/sqlite (no cgo, nothing to install).
+//
+// [Open] creates the file if needed and brings its schema up to date with
+// the migrations embedded in this package, so a fresh path is all it takes:
+//
+//	store, err := sqlite.Open(ctx, "latch.db")
+//	if err != nil {
+//		return err
+//	}
+//	defer store.Close()
+//
+// A [*Store] is a [latch.Store], a [throttle.Store] and an [account.Store].
+//
+// # Concurrency
+//
+// A Store holds two connection pools on the file. Every write goes through
+// a pool of exactly one connection, so writers of this process queue in Go
+// instead of failing with SQLITE_BUSY, and every write transaction begins
+// IMMEDIATE, taking the file's write lock before it reads. Reads use a
+// separate pool of read-only connections that, thanks to the write-ahead
+// log (WAL), never wait for a writer. Other processes may open the same
+// file at the same time (latch's "user add" command runs beside the
+// server); their writers wait for each other for up to 10 seconds.
+//
+// # Durability
+//
+// Connections run with synchronous=FULL: a commit returns only after the
+// write-ahead log has been flushed to stable storage. In WAL mode the
+// cheaper synchronous=NORMAL survives a crash of the process but may lose
+// the last commits when the machine loses power, and latch promises that
+// an account whose sign-up was acknowledged exists after any crash.
+//
+// # Users and sessions
+//
+// The sessions and remember_tokens tables keep user ids as text with no
+// foreign key to users, so that applications with their own users table
+// can use the Store for sessions alone. [Store.DeleteUser] removes the
+// user's sessions and remember-me tokens from this database as well; when
+// sessions live elsewhere (see [latch.JoinStores]), deleting an account
+// revokes them through the latch manager.
+//
+// User ids are SQLite integers written as decimal strings. A string that
+// is not one exactly ("abc", "07", " 7") names no user.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/throttle"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Parameters every connection is opened with. busy_timeout makes a writer
+// of another process wait for the lock instead of failing at once.
+const connParams = "_pragma=busy_timeout(10000)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=foreign_keys(1)" +
+	"&_pragma=synchronous(FULL)"
+
+const (
+	writerParams = connParams + "&_txlock=immediate"
+	readerParams = connParams + "&_query_only=1"
+)
+
+// Store is latch's SQLite backend. Create it with [Open]; it is safe for
+// concurrent use.
+type Store struct {
+	write *sql.DB // one connection: every write
+	read  *sql.DB // query_only connections: every read
+	goose *goose.Provider
+
+	// Hot-path reads, prepared once at Open on the reader pool.
+	findSession  *sql.Stmt
+	findRemember *sql.Stmt
+	userByID     *sql.Stmt
+	userByEmail  *sql.Stmt
+}
+
+var (
+	_ latch.Store    = (*Store)(nil)
+	_ throttle.Store = (*Store)(nil)
+	_ account.Store  = (*Store)(nil)
+)
+
+// Open opens the SQLite database at path (a file name, not a URI), creating
+// the file if it does not exist, and applies the embedded migrations that
+// it lacks. Close the Store when done.
+func Open(ctx context.Context, path string) (*Store, error) {
+	switch {
+	case path == "", path == ":memory:", strings.HasPrefix(path, "file:"), strings.Contains(path, "?"):
+		// An in-memory database would be a different one on each of the
+		// Store's connections; a URI or a '?' would change the parameters.
+		return nil, errors.New("sqlite: open: path must be a plain file name")
+	}
+	s := &Store{}
+	var err error
+	if s.write, err = sql.Open("sqlite", path+"?"+writerParams); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	s.write.SetMaxOpenConns(1)
+	s.write.SetMaxIdleConns(1)
+	s.write.SetConnMaxLifetime(0)
+	s.write.SetConnMaxIdleTime(0)
+	if err := firstConnection(ctx, s.write); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: migrate: %w", err)
+	}
+
+	if s.read, err = sql.Open("sqlite", path+"?"+readerParams); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	s.read.SetMaxOpenConns(n)
+	s.read.SetMaxIdleConns(n)
+	s.read.SetConnMaxLifetime(0)
+	s.read.SetConnMaxIdleTime(0)
+
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.findSession, findSessionSQL},
+		{&s.findRemember, findRememberSQL},
+		{&s.userByID, userByIDSQL},
+		{&s.userByEmail, userByEmailSQL},
+	} {
+		if *p.stmt, err = s.read.PrepareContext(ctx, p.query); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: prepare: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// firstConnection opens the writer's connection, which creates the file
+// and switches it to WAL if needed. When several processes switch a new
+// file at once, SQLite reports SQLITE_BUSY to all but one of them without
+// waiting (waiting could deadlock), so this tries again for as long as
+// busy_timeout would have waited.
+func firstConnection(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var serr *sqlite.Error
+	return errors.As(err, &serr) && serr.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// migrate applies the embedded migrations that the database lacks.
+//
+// Two processes opening a new file at the same time may both see the same
+// migration pending. Their transactions are serialised by the write lock
+// (BEGIN IMMEDIATE); the second one then fails, either on the schema the
+// first one created or in onceStore.Insert, and rolls back whole. migrate
+// then sees the migration applied and carries on from there.
+func (s *Store) migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	std, err := database.NewStore(database.DialectSQLite3, goose.DefaultTablename)
+	if err != nil {
+		return err
+	}
+	ext, ok := std.(database.StoreExtender)
+	if !ok {
+		return errors.New("goose's sqlite3 store lacks TableExists")
+	}
+	s.goose, err = goose.NewProvider(goose.DialectCustom, s.write, fsys,
+		goose.WithStore(onceStore{ext}))
+	if err != nil {
+		return err
+	}
+	for {
+		_, err := s.goose.Up(ctx)
+		if err == nil {
+			return nil
+		}
+		var perr *goose.PartialError
+		if !errors.As(err, &perr) || perr.Failed == nil || perr.Failed.Source == nil {
+			return err
+		}
+		v, verr := s.goose.GetDBVersion(ctx)
+		if verr != nil || v < perr.Failed.Source.Version {
+			return err // a real failure, not a lost race
+		}
+	}
+}
+
+// errAppliedMeanwhile aborts the transaction of a migration that another
+// process applied while this one waited for the write lock.
+var errAppliedMeanwhile = errors.New("migration applied by another process")
+
+// onceStore is goose's own sqlite3 version store, except that recording a
+// migration that is already recorded fails, which rolls back the
+// migration's transaction instead of applying it twice.
+type onceStore struct {
+	database.StoreExtender
+}
+
+func (s onceStore) Insert(ctx context.Context, db database.DBTxConn, req database.InsertRequest) error {
+	if req.Version > 0 { // 0 is goose's marker of a new version table, not a migration
+		m, err := s.GetMigration(ctx, db, req.Version)
+		switch {
+		case err == nil && m.IsApplied:
+			return errAppliedMeanwhile
+		case err != nil && !errors.Is(err, database.ErrVersionNotFound):
+			return err
+		}
+	}
+	return s.StoreExtender.Insert(ctx, db, req)
+}
+
+// SchemaVersion returns the version of the newest migration applied to the
+// database.
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
+	v, err := s.goose.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	return v, nil
+}
+
+// Ping reports whether the database answers, on both pools: a reader reads
+// the file's header and the writer connection is available.
+func (s *Store) Ping(ctx context.Context) error {
+	var v int64
+	if err := s.read.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database. Operations in progress finish first.
+func (s *Store) Close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.findSession, s.findRemember, s.userByID, s.userByEmail} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.read != nil {
+		errs = append(errs, s.read.Close())
+	}
+	if s.write != nil {
+		errs = append(errs, s.write.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// writeTx runs fn in one write transaction (BEGIN IMMEDIATE) and commits
+// it if fn returns nil.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	return tx.Commit()
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// millis converts t to the unix milliseconds stored in the database.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMillis converts stored unix milliseconds back to a time in UTC.
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// nullMillis stores the zero time as NULL.
+func nullMillis(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// fromNullMillis reads NULL as the zero time.
+func fromNullMillis(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return fromMillis(ms.Int64)
+}
+
+// parseID converts a user id to its integer, reporting false unless id is
+// exactly the decimal form the store hands out.
+func parseID(id string) (int64, bool) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != id {
+		return 0, false
+	}
+	return n, true
+}
+
+func formatID(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,508 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+
+	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/sqlite"
+	"github.com/latchgo/latch/storetest"
+)
+
+// open opens the database at path and closes it when the test ends.
+func open(t testing.TB, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func newStore(t testing.TB) *sqlite.Store {
+	return open(t, filepath.Join(t.TempDir(), "latch.db"))
+}
+
+func TestStoretest(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Backend { return newStore(t) })
+}
+
+func TestPragmas(t *testing.T) {
+	ctx := t.Context()
+	write, read := newStore(t).Pools()
+	if n := write.Stats().MaxOpenConnections; n != 1 {
+		t.Errorf("writer pool allows %d connections, want 1", n)
+	}
+	if n := read.Stats().MaxOpenConnections; n < 4 {
+		t.Errorf("reader pool allows %d connections, want at least 4", n)
+	}
+	want := map[string]string{
+		"journal_mode": "wal",
+		"foreign_keys": "1",
+		"synchronous":  "2", // FULL
+		"busy_timeout": "10000",
+	}
+	check := func(pool string, conn *sql.Conn, queryOnly string) {
+		t.Helper()
+		for pragma, want := range want {
+			var got string
+			if err := conn.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatalf("%s: PRAGMA %s: %v", pool, pragma, err)
+			}
+			if !strings.EqualFold(got, want) {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", pool, pragma, got, want)
+			}
+		}
+		var got string
+		if err := conn.QueryRowContext(ctx, "PRAGMA query_only").Scan(&got); err != nil {
+			t.Fatalf("%s: PRAGMA query_only: %v", pool, err)
+		}
+		if got != queryOnly {
+			t.Errorf("%s: PRAGMA query_only = %s, want %s", pool, got, queryOnly)
+		}
+	}
+
+	conn, err := write.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("writer", conn, "0")
+	conn.Close()
+
+	// Hold several reader connections at once, so that each is a
+	// different one.
+	var conns []*sql.Conn
+	for range 3 {
+		conn, err := read.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+		check("reader", conn, "1")
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+func TestReaderPoolIsReadOnly(t *testing.T) {
+	_, read := newStore(t).Pools()
+	if _, err := read.ExecContext(t.Context(), "DELETE FROM users"); err == nil {
+		t.Error("a write through the reader pool succeeded, want an error")
+	}
+}
+
+func TestDurableAcrossReopen(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latch.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &account.User{Username: "durable", Email: "durable@example.com", PasswordHash: "h", CreatedAt: time.Now().Truncate(time.Millisecond)}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := open(t, path).UserByEmail(ctx, u.Email)
+	if err != nil {
+		t.Fatalf("after reopening: %v", err)
+	}
+	if got.ID != u.ID || got.Username != u.Username || !got.CreatedAt.Equal(u.CreatedAt) {
+		t.Errorf("after reopening: %+v, want %+v", got, u)
+	}
+}
+
+// TestDurableAcrossCrash runs a child process that creates a user and
+// exits at once, without closing the store, as a crash would.
+func TestDurableAcrossCrash(t *testing.T) {
+	if path := os.Getenv("LATCH_SQLITE_CRASH_DB"); path != "" {
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		u := &account.User{Username: "crash", Email: "crash@example.com", PasswordHash: "h", CreatedAt: time.Now()}
+		if err := s.CreateUser(context.Background(), u); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Print(u.ID)
+		os.Exit(0) // no Close, no checkpoint
+	}
+	path := filepath.Join(t.TempDir(), "latch.db")
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestDurableAcrossCrash$")
+	cmd.Env = append(os.Environ(), "LATCH_SQLITE_CRASH_DB="+path,
+		"GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0") // under -race, exit at once
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child process: %v", err)
+	}
+	got, err := open(t, path).UserByEmail(t.Context(), "crash@example.com")
+	if err != nil {
+		t.Fatalf("after the child's crash: %v", err)
+	}
+	if got.ID != string(out) {
+		t.Errorf("user ID = %q, child reported %q", got.ID, out)
+	}
+}
+
+// TestSecondOpen opens the file a second time while the first Store is in
+// use, as "latch user add" does beside a running server.
+func TestSecondOpen(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latch.db")
+	server, cli := open(t, path), open(t, path)
+
+	u := &account.User{Username: "fromcli", Email: "cli@example.com", PasswordHash: "h", CreatedAt: time.Now()}
+	if err := cli.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser through the second Store: %v", err)
+	}
+	if _, err := server.UserByID(ctx, u.ID); err != nil {
+		t.Errorf("UserByID through the first Store: %v", err)
+	}
+	err := server.CreateUser(ctx, &account.User{Username: "other", Email: "CLI@example.com", PasswordHash: "h"})
+	if !errors.Is(err, account.ErrEmailTaken) {
+		t.Errorf("CreateUser clashing across Stores: %v, want ErrEmailTaken", err)
+	}
+}
+
+// TestConcurrentFirstOpen opens a new file from several Stores at once:
+// all of them must succeed, and the migrations must be applied once.
+func TestConcurrentFirstOpen(t *testing.T) {
+	t.Run("NewFile", func(t *testing.T) {
+		testConcurrentFirstOpen(t, filepath.Join(t.TempDir(), "latch.db"))
+	})
+	// With goose's version table already there, every Store sees the
+	// same migrations pending, and all but one lose the race to apply
+	// them.
+	t.Run("VersionTableOnly", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "latch.db")
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		versions, err := database.NewStore(database.DialectSQLite3, goose.DefaultTablename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := versions.CreateVersionTable(t.Context(), db); err != nil {
+			t.Fatal(err)
+		}
+		if err := versions.Insert(t.Context(), db, database.InsertRequest{Version: 0}); err != nil {
+			t.Fatal(err)
+		}
+		testConcurrentFirstOpen(t, path)
+	})
+}
+
+func testConcurrentFirstOpen(t *testing.T, path string) {
+	const n = 4
+	stores := make([]*sqlite.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { stores[i], errs[i] = sqlite.Open(t.Context(), path) })
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if s != nil {
+			t.Cleanup(func() { s.Close() })
+		}
+		if errs[i] != nil {
+			t.Errorf("Open #%d: %v", i, errs[i])
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	wantVersion := latestMigration(t)
+	for i, s := range stores {
+		if v, err := s.SchemaVersion(t.Context()); err != nil || v != wantVersion {
+			t.Errorf("Store #%d: SchemaVersion = %d, %v; want %d", i, v, err, wantVersion)
+		}
+	}
+	checkAppliedOnce(t, stores[0])
+}
+
+// TestConcurrentWritersAcrossStores runs writes from two Stores on one
+// file at once: they wait for each other instead of failing with
+// SQLITE_BUSY, and AddAttempt stays atomic across them.
+func TestConcurrentWritersAcrossStores(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latch.db")
+	a, b := open(t, path), open(t, path)
+	now := time.Now().Truncate(time.Millisecond)
+	const perStore = 10
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		counts []int
+	)
+	for i, s := range []*sqlite.Store{a, b, a, b} {
+		for j := range perStore / 2 {
+			wg.Go(func() {
+				n, err := s.AddAttempt(ctx, "shared", now, time.Minute)
+				if err != nil {
+					t.Errorf("AddAttempt: %v", err)
+					return
+				}
+				mu.Lock()
+				counts = append(counts, n)
+				mu.Unlock()
+				// A read-then-write transaction, which would fail at
+				// once if it began DEFERRED and another Store wrote
+				// between its read and its write.
+				user := strconv.Itoa(i % 2)
+				tok := latch.RememberToken{Selector: fmt.Sprintf("sel-%d-%d", i, j), ValidatorHash: "v", UserID: user, Series: fmt.Sprintf("series-%d-%d", i, j), ExpiresAt: now.Add(time.Hour)}
+				if err := s.CreateRemember(ctx, tok); err != nil {
+					t.Errorf("CreateRemember: %v", err)
+				}
+				if _, err := s.DeleteUserRemember(ctx, user); err != nil {
+					t.Errorf("DeleteUserRemember: %v", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	slices.Sort(counts)
+	for i, n := range counts {
+		if n != i+1 {
+			t.Fatalf("counts = %v, want 1 to %d each once", counts, 2*perStore)
+		}
+	}
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latch.db")
+	want := latestMigration(t)
+	for i := range 3 {
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i+1, err)
+		}
+		v, err := s.SchemaVersion(ctx)
+		if err != nil || v != want {
+			t.Errorf("Open #%d: SchemaVersion = %d, %v; want %d", i+1, v, err, want)
+		}
+		checkAppliedOnce(t, s)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// latestMigration is the version of the newest file in migrations/.
+func latestMigration(t *testing.T) int64 {
+	t.Helper()
+	entries, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var latest int64
+	for _, e := range entries {
+		prefix, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(prefix, 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s has no version prefix", e.Name())
+		}
+		latest = max(latest, v)
+	}
+	return latest
+}
+
+// checkAppliedOnce checks that goose recorded every migration once.
+func checkAppliedOnce(t *testing.T, s *sqlite.Store) {
+	t.Helper()
+	_, read := s.Pools()
+	rows, err := read.QueryContext(t.Context(),
+		`SELECT version_id, count(*) FROM goose_db_version GROUP BY version_id HAVING count(*) > 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v, n int64
+		if err := rows.Scan(&v, &n); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("migration %d recorded %d times", v, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{
+		"",
+		":memory:",
+		"file:" + filepath.Join(dir, "uri.db"),
+		filepath.Join(dir, "query.db") + "?mode=ro",
+		filepath.Join(dir, "no-such-dir", "latch.db"),
+	} {
+		if s, err := sqlite.Open(t.Context(), path); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", path)
+		}
+	}
+}
+
+func TestPingAndClose(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := s.Ping(t.Context()); err == nil {
+		t.Error("Ping after Close succeeded, want an error")
+	}
+}
+
+// TestErrorsHideInput checks that errors name neither what the user typed
+// nor secrets, so that logging them is safe.
+func TestErrorsHideInput(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := &account.User{Username: "secretive", Email: "secret.address@example.com", PasswordHash: "$argon2id$secret-hash", CreatedAt: time.Now()}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	dup := *u
+	dup.Username = "other"
+	errs := []error{s.CreateUser(ctx, &dup)}
+	_, err := s.UserByEmail(ctx, "typed.by.someone@example.com")
+	errs = append(errs, err)
+	_, err = s.UserByUsername(ctx, "typed-name")
+	errs = append(errs, err)
+	_, err = s.UserByID(ctx, "1; DROP TABLE users")
+	errs = append(errs, err)
+	for _, err := range errs {
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		for _, secret := range []string{u.Email, u.PasswordHash, "typed", "DROP"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q contains %q", err, secret)
+			}
+		}
+	}
+}
+
+// TestDeleteExpiredCounts checks the counts that the conformance suite
+// lets a self-expiring store skip: this store expires nothing by itself,
+// so its counts must be exact.
+func TestDeleteExpiredCounts(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	now := time.Now().Truncate(time.Millisecond)
+	for i, at := range []time.Duration{-3 * time.Hour, -2 * time.Hour, -time.Minute, 0} {
+		if _, err := s.AddAttempt(ctx, "k"+strconv.Itoa(i%2), now.Add(at), 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteExpiredAttempts(ctx, now.Add(-time.Hour)); err != nil || n != 2 {
+		t.Errorf("DeleteExpiredAttempts = %d, %v; want 2, nil", n, err)
+	}
+	for i, exp := range []time.Duration{-time.Hour, 0, time.Hour} {
+		sess := latch.Session{Hash: "h" + strconv.Itoa(i), UserID: "1", ExpiresAt: now.Add(exp)}
+		if err := s.SaveSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		tok := latch.RememberToken{Selector: "s" + strconv.Itoa(i), UserID: "1", Series: "x" + strconv.Itoa(i), ExpiresAt: now.Add(exp)}
+		if err := s.CreateRemember(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteExpiredSessions(ctx, now); err != nil || n != 2 {
+		t.Errorf("DeleteExpiredSessions = %d, %v; want 2, nil", n, err)
+	}
+	if n, err := s.DeleteExpiredRemember(ctx, now); err != nil || n != 2 {
+		t.Errorf("DeleteExpiredRemember = %d, %v; want 2, nil", n, err)
+	}
+}
+
+func BenchmarkFindSession(b *testing.B) {
+	ctx := context.Background()
+	s := newStore(b)
+	now := time.Now()
+	const n = 1000
+	for i := range n {
+		sess := latch.Session{
+			Hash: fmt.Sprintf("%064x", i), UserID: strconv.Itoa(i % 100),
+			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour),
+			IP: "192.0.2.1", UserAgent: "bench", Data: make([]byte, 256),
+		}
+		if err := s.SaveSession(ctx, sess); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, ok, err := s.FindSession(ctx, fmt.Sprintf("%064x", i%n), now); err != nil || !ok {
+				b.Errorf("FindSession = %v, %v", ok, err)
+				return
+			}
+			i++
+		}
+	})
+}
+
+func BenchmarkUserByID(b *testing.B) {
+	ctx := context.Background()
+	s := newStore(b)
+	const n = 1000
+	ids := make([]string, n)
+	for i := range n {
+		u := &account.User{Username: fmt.Sprintf("user%d", i), Email: fmt.Sprintf("user%d@example.com", i), PasswordHash: "h", CreatedAt: time.Now()}
+		if err := s.CreateUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := s.UserByID(ctx, ids[i%n]); err != nil {
+				b.Errorf("UserByID: %v", err)
+				return
+			}
+			i++
+		}
+	})
+}

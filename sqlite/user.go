@@ -1,0 +1,206 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/latchgo/latch/account"
+)
+
+const userColumns = `id, username, email, password_hash, created_at, disabled`
+
+const (
+	userByIDSQL    = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
+	userByEmailSQL = `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower(?)`
+)
+
+func scanUser(row interface{ Scan(...any) error }) (account.User, error) {
+	var (
+		u        account.User
+		id       int64
+		created  int64
+		disabled int64
+	)
+	err := row.Scan(&id, &u.Username, &u.Email, &u.PasswordHash, &created, &disabled)
+	u.ID, u.CreatedAt, u.Disabled = formatID(id), fromMillis(created), disabled != 0
+	return u, err
+}
+
+// oneUser scans a lookup's row, reporting account.ErrNotFound for none.
+func oneUser(row *sql.Row, op string) (*account.User, error) {
+	u, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, account.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return &u, nil
+}
+
+// CreateUser implements [account.Store]. The unique indexes on
+// lower(username) and lower(email) refuse a clash even between racing
+// sign-ups, from this process or another.
+func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
+	var id int64
+	err := s.write.QueryRowContext(ctx, `
+		INSERT INTO users (username, email, password_hash, created_at, disabled)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		u.Username, u.Email, u.PasswordHash, millis(u.CreatedAt), boolInt(u.Disabled)).Scan(&id)
+	if err != nil {
+		if taken := uniqueViolation(err); taken != nil {
+			return fmt.Errorf("sqlite: create user: %w", taken)
+		}
+		return fmt.Errorf("sqlite: create user: %w", err)
+	}
+	u.ID = formatID(id)
+	return nil
+}
+
+// uniqueViolation maps SQLite's report of a clash on one of the users
+// table's unique indexes to the account error it means, or returns nil.
+// SQLite names an index on an expression in its message ("UNIQUE
+// constraint failed: index 'users_email_ci'"); the names are the
+// schema's, in migrations/00001_init.sql.
+func uniqueViolation(err error) error {
+	var serr *sqlite.Error
+	if !errors.As(err, &serr) || serr.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return nil
+	}
+	switch msg := serr.Error(); {
+	case strings.Contains(msg, "users_email_ci"):
+		return account.ErrEmailTaken
+	case strings.Contains(msg, "users_username_ci"):
+		return account.ErrUsernameTaken
+	}
+	return nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// UserByID implements [account.Store].
+func (s *Store) UserByID(ctx context.Context, id string) (*account.User, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return nil, fmt.Errorf("sqlite: user by id: %w", account.ErrNotFound)
+	}
+	return oneUser(s.userByID.QueryRowContext(ctx, n), "user by id")
+}
+
+// UserByEmail implements [account.Store].
+func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, error) {
+	return oneUser(s.userByEmail.QueryRowContext(ctx, email), "user by email")
+}
+
+// UserByUsername implements [account.Store].
+func (s *Store) UserByUsername(ctx context.Context, username string) (*account.User, error) {
+	return oneUser(s.read.QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE lower(username) = lower(?)`, username),
+		"user by username")
+}
+
+// SetPasswordHash implements [account.Store].
+func (s *Store) SetPasswordHash(ctx context.Context, id, hash string) error {
+	return s.updateUser(ctx, "set password hash", `UPDATE users SET password_hash = ? WHERE id = ?`, id, hash)
+}
+
+// SetDisabled implements [account.Store].
+func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	return s.updateUser(ctx, "set disabled", `UPDATE users SET disabled = ? WHERE id = ?`, id, boolInt(disabled))
+}
+
+// updateUser runs query with arguments (value, id) and reports
+// account.ErrNotFound when it matched no user.
+func (s *Store) updateUser(ctx context.Context, op, query, id string, value any) error {
+	n, ok := parseID(id)
+	if !ok {
+		return fmt.Errorf("sqlite: %s: %w", op, account.ErrNotFound)
+	}
+	res, err := s.write.ExecContext(ctx, query, value, n)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	changed, err := rowsAffected(res, op)
+	if err != nil {
+		return err
+	}
+	if changed == 0 {
+		return fmt.Errorf("sqlite: %s: %w", op, account.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteUser implements [account.Store]. In the same transaction it
+// deletes the user's sessions and remember-me tokens kept in this
+// database.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	n, ok := parseID(id)
+	if !ok {
+		return fmt.Errorf("sqlite: delete user: %w", account.ErrNotFound)
+	}
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, n)
+		if err != nil {
+			return err
+		}
+		if deleted, err := res.RowsAffected(); err != nil {
+			return err
+		} else if deleted == 0 {
+			return account.ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return err
+		}
+		_, err = deleteUserRemember(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete user: %w", err)
+	}
+	return nil
+}
+
+// ListUsers implements [account.Store]. Ids grow with creation and are
+// never reused, so the list is in id order, and a deleted user's id still
+// works as the after cursor.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]account.User, error) {
+	var from int64
+	if after != "" {
+		var ok bool
+		if from, ok = parseID(after); !ok {
+			return nil, errors.New("sqlite: list users: after is not a user id")
+		}
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	defer rows.Close()
+	var list []account.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list users: %w", err)
+		}
+		list = append(list, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return list, nil
+}
