@@ -36,7 +36,20 @@ type User struct {
 	// Disabled users cannot log in, and their sessions stop working on
 	// their next request.
 	Disabled bool
+	// EmailConfirmedAt is when the user proved they receive mail at Email;
+	// zero while unconfirmed.
+	EmailConfirmedAt time.Time
+	// TOTPSecret is the base32 secret of the user's authenticator app, ""
+	// when two-factor authentication is off. Never shown after enrolment,
+	// never logged.
+	TOTPSecret string
 }
+
+// EmailConfirmed reports whether the user confirmed their address.
+func (u *User) EmailConfirmed() bool { return !u.EmailConfirmedAt.IsZero() }
+
+// TwoFactor reports whether the user has two-factor authentication on.
+func (u *User) TwoFactor() bool { return u.TOTPSecret != "" }
 
 // GetID returns the user's id, for latch.User.
 func (u *User) GetID() string { return u.ID }
@@ -72,4 +85,142 @@ type Store interface {
 	// ListUsers returns up to limit users ordered by creation, starting
 	// after the user whose id is after ("" for the first page).
 	ListUsers(ctx context.Context, after string, limit int) ([]User, error)
+}
+
+// CredentialStore changes how a user proves who they are: the email
+// address that receives reset links, and the second factor.
+type CredentialStore interface {
+	// SetEmail changes a user's email and sets EmailConfirmedAt to
+	// confirmedAt (zero: unconfirmed). ErrEmailTaken if another user has
+	// it, ErrNotFound if the user is gone.
+	SetEmail(ctx context.Context, id, email string, confirmedAt time.Time) error
+	// ConfirmEmail sets EmailConfirmedAt to at if the user's email is
+	// still email (case-insensitively) and reports whether it was.
+	ConfirmEmail(ctx context.Context, id, email string, at time.Time) (bool, error)
+	// SetTOTP stores a user's TOTP secret ("" turns two-factor off) and
+	// forgets the last used step.
+	SetTOTP(ctx context.Context, id, secret string) error
+	// UseTOTPStep records that the code of time step `step` was used, if
+	// step is later than the last step recorded, and reports whether it
+	// was: a TOTP code is accepted once (ASVS 6.5.1). Atomic.
+	UseTOTPStep(ctx context.Context, id string, step int64) (bool, error)
+}
+
+// APIToken is a long-lived credential for programs, sent as
+// "Authorization: Bearer <secret>". Only a hash of the secret is stored.
+type APIToken struct {
+	ID        string
+	UserID    string
+	Name      string
+	Hash      string
+	CreatedAt time.Time
+	// LastUsedAt is zero until the token is first used.
+	LastUsedAt time.Time
+	// ExpiresAt is zero for tokens that do not expire.
+	ExpiresAt time.Time
+}
+
+// APITokenStore keeps API tokens. Deleting a user deletes their tokens.
+type APITokenStore interface {
+	// CreateAPIToken inserts t and sets t.ID.
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// APITokenByHash returns the token with this hash, unless it is
+	// missing or expired at now (ErrNotFound).
+	APITokenByHash(ctx context.Context, hash string, now time.Time) (*APIToken, error)
+	// UserAPITokens lists a user's tokens, newest first.
+	UserAPITokens(ctx context.Context, userID string) ([]APIToken, error)
+	// DeleteAPIToken deletes token id if it belongs to userID
+	// (ErrNotFound otherwise: one user cannot delete another's token).
+	DeleteAPIToken(ctx context.Context, userID, id string) error
+	// DeleteUserAPITokens deletes every token of a user.
+	DeleteUserAPITokens(ctx context.Context, userID string) (int, error)
+	// TouchAPIToken sets LastUsedAt.
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+}
+
+// Purpose says what a one-time token is for.
+type Purpose string
+
+// Purposes of one-time tokens.
+const (
+	// PurposeReset: a password-reset link.
+	PurposeReset Purpose = "reset"
+	// PurposeConfirm: a link that confirms the address it was sent to
+	// (a new account's, or a new address that replaces the old one).
+	PurposeConfirm Purpose = "confirm"
+)
+
+// OneTimeToken is a single-use secret sent by mail. Only its hash is
+// stored.
+type OneTimeToken struct {
+	Hash    string
+	UserID  string
+	Purpose Purpose
+	// Email is the address the token was sent to; a confirm token for a
+	// new address changes the user's email to it when consumed.
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// OneTimeTokenStore keeps one-time tokens. Deleting a user deletes their
+// tokens.
+type OneTimeTokenStore interface {
+	// CreateOneTimeToken stores t and, in the same transaction, deletes
+	// the user's other tokens of the same purpose: only the newest link
+	// works.
+	CreateOneTimeToken(ctx context.Context, t OneTimeToken) error
+	// ConsumeOneTimeToken returns the token with this purpose and hash and
+	// deletes it, atomically: of concurrent calls at most one succeeds.
+	// A missing, used or expired (at now) token is ErrNotFound.
+	ConsumeOneTimeToken(ctx context.Context, purpose Purpose, hash string, now time.Time) (OneTimeToken, error)
+	// DeleteUserOneTimeTokens deletes a user's tokens of one purpose, or
+	// of every purpose when purpose is "".
+	DeleteUserOneTimeTokens(ctx context.Context, userID string, purpose Purpose) error
+}
+
+// RecoveryCodeStore keeps the hashes of two-factor recovery codes.
+type RecoveryCodeStore interface {
+	// ReplaceRecoveryCodes deletes a user's codes and stores new ones.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error
+	// UseRecoveryCode deletes the user's code with this hash, atomically,
+	// and reports whether there was one.
+	UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error)
+	// RecoveryCodesLeft counts a user's unused codes.
+	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+}
+
+// AuditEvent is one security-relevant thing that happened to an account.
+type AuditEvent struct {
+	ID string
+	// UserID is "" when no account is known (a failed login for an
+	// unknown email).
+	UserID    string
+	Kind      string
+	At        time.Time
+	IP        string
+	UserAgent string
+	// Detail is free text for the user and operators. Never a secret.
+	Detail string
+}
+
+// AuditStore keeps the audit log. Deleting a user deletes their events.
+type AuditStore interface {
+	// AddAuditEvent stores e and sets e.ID.
+	AddAuditEvent(ctx context.Context, e *AuditEvent) error
+	// UserAuditEvents returns a user's newest events, newest first.
+	UserAuditEvents(ctx context.Context, userID string, limit int) ([]AuditEvent, error)
+	// DeleteAuditEventsBefore deletes events older than before.
+	DeleteAuditEventsBefore(ctx context.Context, before time.Time) (int, error)
+}
+
+// Backend is everything the account package keeps, as the sqlite and
+// postgres packages provide it.
+type Backend interface {
+	Store
+	CredentialStore
+	APITokenStore
+	OneTimeTokenStore
+	RecoveryCodeStore
+	AuditStore
 }
