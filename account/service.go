@@ -18,6 +18,9 @@ var (
 	ErrBadCredentials = errors.New("account: wrong email or password")
 	// ErrInactive: the password was right but the account is disabled.
 	ErrInactive = errors.New("account: account disabled")
+	// ErrUnconfirmed: the password was right but the email address is not
+	// confirmed and the Service requires it.
+	ErrUnconfirmed = errors.New("account: email address not confirmed")
 )
 
 // ValidationError lists what is wrong with user input, one message per
@@ -76,13 +79,14 @@ type EventKind string
 
 // Event kinds.
 const (
-	EventSignUp        EventKind = "signup"
-	EventLoginOK       EventKind = "login_ok"
-	EventLoginFailed   EventKind = "login_failed"
-	EventLoginLimited  EventKind = "login_limited"
-	EventLoginInactive EventKind = "login_inactive"
-	EventRehashed      EventKind = "password_rehashed"
-	EventRehashFailed  EventKind = "password_rehash_failed"
+	EventSignUp           EventKind = "signup"
+	EventLoginOK          EventKind = "login_ok"
+	EventLoginFailed      EventKind = "login_failed"
+	EventLoginLimited     EventKind = "login_limited"
+	EventLoginInactive    EventKind = "login_inactive"
+	EventLoginUnconfirmed EventKind = "login_unconfirmed"
+	EventRehashed         EventKind = "password_rehashed"
+	EventRehashFailed     EventKind = "password_rehash_failed"
 )
 
 // Event is one thing a Service did. It never carries a password or hash.
@@ -109,6 +113,11 @@ type Service struct {
 	ContextWords []string
 	// Limits, default DefaultLimits.
 	Limits Limits
+	// RequireConfirmedEmail refuses logins (ErrUnconfirmed) until the user
+	// has confirmed their email address. Default false: a confirmation
+	// mail is sent, but unconfirmed users may log in (and users imported
+	// from another site keep working).
+	RequireConfirmedEmail bool
 	// Hook, if set, is told of every Event; it runs synchronously.
 	Hook func(ctx context.Context, e Event)
 	// Now returns the current time. Default time.Now.
@@ -300,6 +309,10 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) 
 	if u.Disabled {
 		s.emit(ctx, EventLoginInactive, u.ID, clientIP, "")
 		return nil, ErrInactive
+	}
+	if s.RequireConfirmedEmail && !u.EmailConfirmed() {
+		s.emit(ctx, EventLoginUnconfirmed, u.ID, clientIP, "")
+		return nil, ErrUnconfirmed
 	}
 	s.emit(ctx, EventLoginOK, u.ID, clientIP, "")
 	return u, nil

@@ -75,7 +75,7 @@ func NewApp(cfg *Config, backend Backend, logger *slog.Logger) (*App, error) {
 		Logger:   logger,
 		ClientIP: clientIP,
 		Health:   backend.Ping,
-	}, accounts, auth)
+	}, site.Deps{Accounts: accounts, Auth: auth})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,10 @@ import (
 
 type requestIDKey struct{}
 
+// userAgentKey carries the User-Agent to code that only sees a context
+// (the account service's hook), for the audit log.
+type userAgentKey struct{}
+
 // statusWriter records the status and size of a response for the request
 // log.
 type statusWriter struct {
@@ -53,7 +57,8 @@ func (s *Site) logRequests(next http.Handler) http.Handler {
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		r = r.WithContext(context.WithValue(ctx, userAgentKey{}, r.UserAgent()))
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {

@@ -74,10 +74,17 @@ func (s *Site) signup(w http.ResponseWriter, r *http.Request) {
 		Password: formValue(r, "password"),
 	}
 	v := &view{Title: "Sign up", Form: map[string]string{"username": echo(in.Username), "email": echo(in.Email)}}
-	_, err := s.accounts.SignUp(r.Context(), in, s.clientIP(r))
+	u, err := s.accounts.SignUp(r.Context(), in, s.clientIP(r))
 	var invalid *account.ValidationError
 	switch {
 	case err == nil:
+		if s.recovery != nil {
+			// The account exists whether or not the mail goes out; a
+			// failure here is logged and the user can ask again.
+			if err := s.recovery.SendConfirmation(r.Context(), u, s.clientIP(r)); err != nil {
+				s.log(r).Warn("send confirmation", "err", err, "user_id", u.ID)
+			}
+		}
 	case errors.As(err, &invalid):
 		v.Errors = invalid.Fields
 		s.render(w, r, http.StatusUnprocessableEntity, "signup", v)
@@ -153,8 +160,17 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 		v.Errors = map[string]string{"form": "This account is disabled."}
 		s.render(w, r, http.StatusUnprocessableEntity, "login", v)
 		return
+	case errors.Is(err, account.ErrUnconfirmed):
+		v.Errors = map[string]string{"form": "Confirm your email address first: open the link we sent you."}
+		v.Unconfirmed = true
+		s.render(w, r, http.StatusUnprocessableEntity, "login", v)
+		return
 	default:
 		s.formFailure(w, r, "login", v, err)
+		return
+	}
+	if u.TwoFactor() && s.twoFactor != nil {
+		s.startSecondStep(w, r, u, remember, v.Next)
 		return
 	}
 	if err := s.auth.LoginUser(w, r, u, latch.Remember(remember)); err != nil {
@@ -179,10 +195,17 @@ func (s *Site) reauth(w http.ResponseWriter, r *http.Request) {
 	u, _ := s.auth.CurrentUser(r)
 	v := &view{Title: "Confirm it’s you", Next: nextParam(r)}
 	err := s.accounts.CheckPassword(r.Context(), u, formValue(r, "password"), s.clientIP(r))
+	if err == nil && u.TwoFactor() && s.twoFactor != nil {
+		// A full re-authentication asks for every factor (ASVS 7.5.1).
+		if _, err = s.twoFactor.Verify(r.Context(), u, formValue(r, "code")); errors.Is(err, account.ErrBadCode) {
+			s.audit(r, u.ID, "2fa_failed", "")
+			err = account.ErrBadCredentials
+		}
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, account.ErrBadCredentials):
-		v.Errors = map[string]string{"form": "Wrong password."}
+		v.Errors = map[string]string{"form": "Wrong password or code."}
 		s.render(w, r, http.StatusUnprocessableEntity, "reauth", v)
 		return
 	default:

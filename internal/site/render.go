@@ -20,7 +20,50 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pages are the page templates, each parsed together with the layout.
-var pageNames = []string{"index", "signup", "login", "reauth", "logout", "profile", "error"}
+var pageNames = []string{
+	"index", "signup", "login", "reauth", "logout", "profile", "error",
+	"forgot", "reset", "confirm", "resend", "twofactor-login",
+	"account", "account-password", "account-email", "account-delete", "devices", "twofactor", "tokens",
+}
+
+// eventTexts describe audit events to their owner.
+var eventTexts = map[string]string{
+	"signup":               "Account created",
+	"logged_in":            "Logged in",
+	"logged_out":           "Logged out",
+	"login_failed":         "Failed login (wrong password)",
+	"login_limited":        "Login refused: too many attempts",
+	"login_inactive":       "Login refused: account disabled",
+	"login_unconfirmed":    "Login refused: email not confirmed",
+	"remember_restore":     "Logged in by “remember me”",
+	"remember_theft":       "A copied “remember me” cookie was used; that device was logged out",
+	"session_protected":    "Browser or network changed during a session",
+	"login_confirmed":      "Password confirmed again",
+	"password_rehashed":    "Password storage upgraded",
+	"password_changed":     "Password changed",
+	"password_reset":       "Password reset by email link",
+	"email_change_request": "Email change requested",
+	"email_changed":        "Email changed",
+	"email_confirmed":      "Email confirmed",
+	"2fa_enabled":          "Two-factor authentication turned on",
+	"2fa_disabled":         "Two-factor authentication turned off",
+	"2fa_failed":           "Wrong two-factor code",
+	"2fa_recovery_used":    "Logged in with a recovery code",
+	"2fa_codes_replaced":   "Recovery codes replaced",
+	"token_created":        "API token created",
+	"token_revoked":        "API token revoked",
+	"session_revoked":      "A device was logged out",
+	"sessions_revoked":     "Logged out everywhere else",
+}
+
+var templateFuncs = template.FuncMap{
+	"eventText": func(kind string) string {
+		if t, ok := eventTexts[kind]; ok {
+			return t
+		}
+		return kind
+	},
+}
 
 // Templates holds the parsed pages. Parsing happens once, at start-up, and
 // fails fast if a template is missing or broken.
@@ -29,7 +72,7 @@ type templates map[string]*template.Template
 func parseTemplates() (templates, error) {
 	t := templates{}
 	for _, name := range pageNames {
-		tpl, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		tpl, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
@@ -59,6 +102,19 @@ type view struct {
 	Status  int
 	Heading string
 	Message string
+
+	// Account pages.
+	Done          bool
+	Unconfirmed   bool
+	Events        []account.AuditEvent
+	Sessions      []latch.Session
+	Remembered    []latch.RememberToken
+	Current       string
+	Enrolment     *account.Enrolment
+	RecoveryCodes []string
+	CodesLeft     int
+	Tokens        []account.APIToken
+	NewToken      string
 }
 
 // render writes a page with the given status. The page is rendered into a

@@ -36,20 +36,43 @@ type Config struct {
 	Health func(context.Context) error
 }
 
-// Site serves the pages. Create it with New.
-type Site struct {
-	cfg      Config
-	auth     *latch.Manager[*account.User]
-	accounts *account.Service
-	tpl      templates
-	logger   *slog.Logger
-	handler  http.Handler
+// Deps are the library pieces the site is built on. Accounts and Auth are
+// required; a nil optional piece turns its pages off.
+type Deps struct {
+	Accounts *account.Service
+	Auth     *latch.Manager[*account.User]
+	// Tokens enables API tokens (/account/tokens, Bearer on /api/me).
+	Tokens *account.APITokens
+	// Recovery enables password reset and email confirmation and change.
+	Recovery *account.Recovery
+	// TwoFactor enables TOTP second factors.
+	TwoFactor *account.TwoFactor
+	// Auditor records account events and shows them on /account.
+	Auditor *account.Auditor
 }
 
-// New builds the site over an account service and a login manager whose
+// Site serves the pages. Create it with New.
+type Site struct {
+	cfg       Config
+	auth      *latch.Manager[*account.User]
+	accounts  *account.Service
+	tokens    *account.APITokens
+	recovery  *account.Recovery
+	twoFactor *account.TwoFactor
+	auditor   *account.Auditor
+	tpl       templates
+	logger    *slog.Logger
+	handler   http.Handler
+}
+
+// New builds the site over the account pieces and a login manager whose
 // users are *account.User. It parses every template and fails if one is
-// broken.
-func New(cfg Config, accounts *account.Service, auth *latch.Manager[*account.User]) (*Site, error) {
+// broken. It installs the site's error handler and, with Tokens, the
+// request loader for API tokens on the manager.
+func New(cfg Config, deps Deps) (*Site, error) {
+	if deps.Accounts == nil || deps.Auth == nil {
+		return nil, errors.New("site: Accounts and Auth are required")
+	}
 	if cfg.BaseURL == nil || cfg.BaseURL.Host == "" {
 		return nil, errors.New("site: base URL is required")
 	}
@@ -69,8 +92,15 @@ func New(cfg Config, accounts *account.Service, auth *latch.Manager[*account.Use
 	if err != nil {
 		return nil, err
 	}
-	s := &Site{cfg: cfg, auth: auth, accounts: accounts, tpl: tpl, logger: cfg.Logger}
-	auth.ErrorHandler = s.serverError
+	s := &Site{
+		cfg: cfg, auth: deps.Auth, accounts: deps.Accounts, tokens: deps.Tokens,
+		recovery: deps.Recovery, twoFactor: deps.TwoFactor, auditor: deps.Auditor,
+		tpl: tpl, logger: cfg.Logger,
+	}
+	s.auth.ErrorHandler = s.serverError
+	if s.tokens != nil {
+		s.auth.RequestLoader = s.loadFromToken
+	}
 	s.subscribe()
 	s.handler = s.routes()
 	return s, nil
@@ -92,6 +122,7 @@ func (s *Site) routes() http.Handler {
 	pages.Handle("POST /reauth", s.auth.RequireLogin(http.HandlerFunc(s.reauth)))
 	pages.Handle("GET /user/{username}", s.auth.RequireLogin(http.HandlerFunc(s.profile)))
 	pages.HandleFunc("GET /api/me", s.apiMe)
+	s.accountRoutes(pages)
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", s.healthz)
@@ -126,8 +157,17 @@ func (s *Site) log(r *http.Request) *slog.Logger {
 }
 
 // subscribe logs every auth event, from the manager and from the account
-// service, as one line each. No event carries a secret.
+// service, as one line each, and records the ones worth showing their
+// owner in the audit log. No event carries a secret.
 func (s *Site) subscribe() {
+	auditKinds := map[latch.EventKind]string{
+		latch.EventLoggedIn:           "logged_in",
+		latch.EventLoggedOut:          "logged_out",
+		latch.EventLoadedFromRemember: "remember_restore",
+		latch.EventRememberTheft:      "remember_theft",
+		latch.EventSessionProtected:   "session_protected",
+		latch.EventLoginConfirmed:     "login_confirmed",
+	}
 	s.auth.Subscribe(func(r *http.Request, e latch.Event[*account.User]) {
 		level := slog.LevelInfo
 		if e.Kind == latch.EventRememberTheft {
@@ -135,14 +175,21 @@ func (s *Site) subscribe() {
 		}
 		s.log(r).Log(r.Context(), level, "auth event", "event", e.Kind.String(),
 			"user_id", e.UserID, "ip", s.clientIP(r), "detail", e.Detail)
+		if kind, ok := auditKinds[e.Kind]; ok && e.UserID != "" {
+			s.recordCtx(r.Context(), e.UserID, kind, s.clientIP(r), r.UserAgent(), "")
+		}
 	})
+	audited := map[account.EventKind]bool{
+		account.EventSignUp: true, account.EventLoginFailed: true, account.EventLoginLimited: true,
+		account.EventLoginInactive: true, account.EventLoginUnconfirmed: true, account.EventRehashed: true,
+	}
 	prev := s.accounts.Hook
 	s.accounts.Hook = func(ctx context.Context, e account.Event) {
 		if prev != nil {
 			prev(ctx, e)
 		}
 		level := slog.LevelInfo
-		if e.Kind == account.EventLoginFailed || e.Kind == account.EventLoginLimited {
+		if e.Kind == account.EventLoginFailed || e.Kind == account.EventLoginLimited || e.Kind == account.EventRehashFailed {
 			level = slog.LevelWarn
 		}
 		l := s.logger
@@ -150,6 +197,26 @@ func (s *Site) subscribe() {
 			l = l.With("request_id", id)
 		}
 		l.Log(ctx, level, "auth event", "event", string(e.Kind), "user_id", e.UserID, "ip", e.ClientIP, "detail", e.Detail)
+		if audited[e.Kind] {
+			ua, _ := ctx.Value(userAgentKey{}).(string)
+			s.recordCtx(ctx, e.UserID, string(e.Kind), e.ClientIP, ua, "")
+		}
+	}
+}
+
+// audit records an event of the request's user in the audit log.
+func (s *Site) audit(r *http.Request, userID, kind, detail string) {
+	s.recordCtx(r.Context(), userID, kind, s.clientIP(r), r.UserAgent(), detail)
+}
+
+// recordCtx writes an audit event. A failure is logged, not shown: the
+// action it describes already happened.
+func (s *Site) recordCtx(ctx context.Context, userID, kind, ip, ua, detail string) {
+	if s.auditor == nil {
+		return
+	}
+	if err := s.auditor.Record(ctx, userID, kind, ip, ua, detail); err != nil {
+		s.logger.Error("audit log", "err", err, "event", kind)
 	}
 }
 

@@ -1,0 +1,56 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// AuditRetention is how long audit events are kept by default: a year,
+// enough to answer "was my account used while I was away?".
+const AuditRetention = 365 * 24 * time.Hour
+
+// Auditor records security events of accounts and lists them for their
+// owners.
+type Auditor struct {
+	store AuditStore
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+}
+
+// NewAuditor returns an Auditor over store.
+func NewAuditor(store AuditStore) *Auditor { return &Auditor{store: store, Now: time.Now} }
+
+// Record stores one event. Detail must never hold a secret.
+func (a *Auditor) Record(ctx context.Context, userID, kind, ip, userAgent, detail string) error {
+	e := &AuditEvent{
+		UserID: userID, Kind: kind, At: a.Now().UTC(),
+		IP: truncateText(ip, 64), UserAgent: truncateText(userAgent, 256), Detail: truncateText(detail, 512),
+	}
+	if err := a.store.AddAuditEvent(ctx, e); err != nil {
+		return fmt.Errorf("record audit event %s: %w", kind, err)
+	}
+	return nil
+}
+
+// Recent returns a user's newest events, newest first.
+func (a *Auditor) Recent(ctx context.Context, userID string, limit int) ([]AuditEvent, error) {
+	return a.store.UserAuditEvents(ctx, userID, limit)
+}
+
+// Prune deletes events older than the retention period.
+func (a *Auditor) Prune(ctx context.Context, retention time.Duration) (int, error) {
+	return a.store.DeleteAuditEventsBefore(ctx, a.Now().Add(-retention))
+}
+
+// truncateText bounds client-supplied text kept in the log, cutting on a
+// rune boundary.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,255 @@
+package site
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/account"
+)
+
+// accountRoutes registers the account pages of the features the site was
+// built with.
+func (s *Site) accountRoutes(mux *http.ServeMux) {
+	login := func(h http.HandlerFunc) http.Handler { return s.auth.RequireLogin(h) }
+	// Changing what protects the account needs a fresh login: the
+	// password entered in this session, not a remember-me cookie or a
+	// session left open on a shared computer (ASVS 7.5.1).
+	fresh := func(h http.HandlerFunc) http.Handler { return s.auth.RequireFresh(h) }
+
+	mux.Handle("GET /account", login(s.accountPage))
+	mux.Handle("GET /account/password", fresh(s.passwordForm))
+	mux.Handle("POST /account/password", fresh(s.changePassword))
+	mux.Handle("GET /account/delete", fresh(s.deleteForm))
+	mux.Handle("POST /account/delete", fresh(s.deleteAccount))
+	mux.Handle("GET /account/devices", login(s.devices))
+	mux.Handle("POST /account/devices/revoke", fresh(s.revokeDevice))
+	mux.Handle("POST /account/devices/revoke-others", fresh(s.revokeOthers))
+	if s.recovery != nil {
+		mux.HandleFunc("GET /forgot", s.forgotForm)
+		mux.HandleFunc("POST /forgot", s.forgot)
+		mux.HandleFunc("GET /reset", s.resetForm)
+		mux.HandleFunc("POST /reset", s.reset)
+		mux.HandleFunc("GET /confirm", s.confirmForm)
+		mux.HandleFunc("POST /confirm", s.confirm)
+		mux.HandleFunc("GET /confirm/resend", s.resendForm)
+		mux.HandleFunc("POST /confirm/resend", s.resend)
+		mux.Handle("GET /account/email", fresh(s.emailForm))
+		mux.Handle("POST /account/email", fresh(s.changeEmail))
+	}
+	if s.twoFactor != nil {
+		mux.HandleFunc("GET /login/2fa", s.secondStepForm)
+		mux.HandleFunc("POST /login/2fa", s.secondStep)
+		mux.Handle("GET /account/2fa", fresh(s.twoFactorPage))
+		mux.Handle("POST /account/2fa/enable", fresh(s.enableTwoFactor))
+		mux.Handle("POST /account/2fa/disable", fresh(s.disableTwoFactor))
+		mux.Handle("POST /account/2fa/recovery-codes", fresh(s.replaceRecoveryCodes))
+	}
+	if s.tokens != nil {
+		mux.Handle("GET /account/tokens", login(s.tokensPage))
+		mux.Handle("POST /account/tokens", fresh(s.createToken))
+		mux.Handle("POST /account/tokens/{id}/revoke", login(s.revokeToken))
+	}
+}
+
+// me is the logged-in user of a request behind RequireLogin.
+func (s *Site) me(r *http.Request) *account.User {
+	u, _ := s.auth.CurrentUser(r)
+	return u
+}
+
+// done flashes a success message and redirects (Post/Redirect/Get).
+func (s *Site) done(w http.ResponseWriter, r *http.Request, message, target string) {
+	if err := s.auth.AddFlash(w, r, "success", message); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	latch.Redirect(w, r, target)
+}
+
+func (s *Site) accountPage(w http.ResponseWriter, r *http.Request) {
+	v := &view{Title: "Your account"}
+	if s.auditor != nil {
+		events, err := s.auditor.Recent(r.Context(), s.me(r).ID, 30)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		v.Events = events
+	}
+	s.render(w, r, http.StatusOK, "account", v)
+}
+
+func (s *Site) passwordForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "account-password", &view{Title: "Change password"})
+}
+
+// changePassword needs the current password as well as a fresh login
+// (ASVS 6.2.3), keeps this session, and ends every other session,
+// remember-me token and reset link.
+func (s *Site) changePassword(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u := s.me(r)
+	v := &view{Title: "Change password"}
+	current, pw, confirm := formValue(r, "current"), formValue(r, "password"), formValue(r, "confirm")
+	if pw != confirm {
+		v.Errors = map[string]string{"confirm": "The two new passwords differ."}
+		s.render(w, r, http.StatusUnprocessableEntity, "account-password", v)
+		return
+	}
+	err := s.accounts.CheckPassword(r.Context(), u, current, s.clientIP(r))
+	var invalid *account.ValidationError
+	switch {
+	case err == nil:
+		err = s.accounts.SetPassword(r.Context(), u, pw)
+		if errors.As(err, &invalid) {
+			v.Errors = invalid.Fields
+			s.render(w, r, http.StatusUnprocessableEntity, "account-password", v)
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	case errors.Is(err, account.ErrBadCredentials):
+		v.Errors = map[string]string{"current": "Wrong password."}
+		s.render(w, r, http.StatusUnprocessableEntity, "account-password", v)
+		return
+	default:
+		s.formFailure(w, r, "account-password", v, err)
+		return
+	}
+	if s.recovery != nil {
+		if err := s.recovery.CancelResets(r.Context(), u.ID); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.recovery.PasswordChanged(u)
+	}
+	if err := s.auth.RevokeOtherSessions(w, r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, u.ID, "password_changed", "")
+	s.done(w, r, "Your password is changed. Your other devices were logged out.", "/account")
+}
+
+func (s *Site) emailForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "account-email", &view{Title: "Change email"})
+}
+
+func (s *Site) changeEmail(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u := s.me(r)
+	email := formValue(r, "email")
+	v := &view{Title: "Change email", Form: map[string]string{"email": echo(email)}}
+	err := s.recovery.RequestEmailChange(r.Context(), u, email, s.clientIP(r))
+	var invalid *account.ValidationError
+	switch {
+	case err == nil:
+	case errors.As(err, &invalid):
+		v.Errors = invalid.Fields
+		s.render(w, r, http.StatusUnprocessableEntity, "account-email", v)
+		return
+	default:
+		s.formFailure(w, r, "account-email", v, err)
+		return
+	}
+	s.audit(r, u.ID, "email_change_request", "")
+	s.done(w, r, "We sent a link to your new address. Your email changes when you open it.", "/account")
+}
+
+func (s *Site) deleteForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "account-delete", &view{Title: "Delete account"})
+}
+
+// deleteAccount needs a fresh login and the username typed out, then
+// removes the user and everything of theirs and logs every device out.
+func (s *Site) deleteAccount(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u := s.me(r)
+	if !strings.EqualFold(strings.TrimSpace(formValue(r, "confirm")), u.Username) {
+		s.render(w, r, http.StatusUnprocessableEntity, "account-delete", &view{
+			Title: "Delete account", Errors: map[string]string{"confirm": "Type your username exactly to confirm."},
+		})
+		return
+	}
+	ctx := r.Context()
+	if err := s.accounts.Store().DeleteUser(ctx, u.ID); err != nil && !errors.Is(err, account.ErrNotFound) {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.auth.RevokeUser(ctx, u.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.auth.LogoutUser(w, r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.log(r).Info("account deleted", "user_id", u.ID)
+	latch.Redirect(w, r, "/")
+}
+
+func (s *Site) devices(w http.ResponseWriter, r *http.Request) {
+	u := s.me(r)
+	sessions, err := s.auth.UserSessions(r.Context(), u.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	remembered, err := s.auth.UserRememberTokens(r.Context(), u.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "devices", &view{
+		Title: "Devices", Sessions: sessions, Remembered: remembered, Current: s.auth.SessionHash(r),
+	})
+}
+
+// revokeDevice ends one session (and its remember-me series) or forgets
+// one remembered device. Only the user's own can be named.
+func (s *Site) revokeDevice(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u := s.me(r)
+	var (
+		ok  bool
+		err error
+	)
+	switch {
+	case formValue(r, "session") != "":
+		ok, err = s.auth.RevokeSession(r.Context(), u.ID, formValue(r, "session"))
+	case formValue(r, "remember") != "":
+		ok, err = s.auth.RevokeRemember(r.Context(), u.ID, formValue(r, "remember"))
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !ok {
+		s.errorPage(w, r, http.StatusNotFound)
+		return
+	}
+	s.audit(r, u.ID, "session_revoked", "")
+	s.done(w, r, "That device is logged out.", "/account/devices")
+}
+
+func (s *Site) revokeOthers(w http.ResponseWriter, r *http.Request) {
+	u := s.me(r)
+	if err := s.auth.RevokeOtherSessions(w, r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, u.ID, "sessions_revoked", "")
+	s.done(w, r, "Every other device is logged out.", "/account/devices")
+}

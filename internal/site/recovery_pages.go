@@ -1,0 +1,196 @@
+package site
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/account"
+)
+
+// Session keys that hold a link's token between opening the link and
+// submitting the form, so the token leaves the address bar (and the
+// browser history, and any Referer) after the first request.
+const (
+	resetKey   = "site.reset"
+	confirmKey = "site.confirm"
+)
+
+// noReferrer marks pages reached through a secret link: nothing on them
+// may send the URL anywhere (ASVS 3.4.5).
+func noReferrer(w http.ResponseWriter) { w.Header().Set("Referrer-Policy", "no-referrer") }
+
+// takeLinkToken moves a ?token= of a mailed link into the session and
+// redirects to the bare path. It reports whether it answered the request.
+func (s *Site) takeLinkToken(w http.ResponseWriter, r *http.Request, key string) bool {
+	if !r.URL.Query().Has("token") {
+		return false
+	}
+	noReferrer(w)
+	tok, ok := account.ParseLinkToken(r.URL.Query().Get("token"))
+	if !ok {
+		// Keep nothing from a malformed link, but land on the page that
+		// explains what went wrong.
+		tok = ""
+	}
+	if err := s.auth.Put(w, r, key, tok); err != nil {
+		s.serverError(w, r, err)
+		return true
+	}
+	latch.Redirect(w, r, r.URL.Path)
+	return true
+}
+
+const invalidLink = "This link is invalid, was already used, or has expired."
+
+func (s *Site) forgotForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "forgot", &view{Title: "Forgot password"})
+}
+
+// forgot answers the same for every well-formed address, known or not.
+func (s *Site) forgot(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	email := formValue(r, "email")
+	v := &view{Title: "Forgot password", Form: map[string]string{"email": echo(email)}}
+	err := s.recovery.RequestReset(r.Context(), email, s.clientIP(r))
+	var invalid *account.ValidationError
+	switch {
+	case err == nil:
+		v.Done = true
+		s.render(w, r, http.StatusOK, "forgot", v)
+	case errors.As(err, &invalid):
+		v.Errors = invalid.Fields
+		s.render(w, r, http.StatusUnprocessableEntity, "forgot", v)
+	default:
+		s.formFailure(w, r, "forgot", v, err)
+	}
+}
+
+func (s *Site) resetForm(w http.ResponseWriter, r *http.Request) {
+	if s.takeLinkToken(w, r, resetKey) {
+		return
+	}
+	noReferrer(w)
+	v := &view{Title: "Choose a new password"}
+	if s.auth.Get(r, resetKey) == "" {
+		v.Errors = map[string]string{"link": invalidLink}
+	}
+	s.render(w, r, http.StatusOK, "reset", v)
+}
+
+// reset sets the new password, ends every session and remember-me token
+// of the account, and sends the user to log in: a reset link never logs
+// anybody in by itself.
+func (s *Site) reset(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	if !s.parseForm(w, r) {
+		return
+	}
+	v := &view{Title: "Choose a new password"}
+	tok := s.auth.Get(r, resetKey)
+	pw, confirm := formValue(r, "password"), formValue(r, "confirm")
+	if tok != "" && pw != confirm {
+		v.Errors = map[string]string{"confirm": "The two passwords differ."}
+		s.render(w, r, http.StatusUnprocessableEntity, "reset", v)
+		return
+	}
+	u, err := s.recovery.ResetPassword(r.Context(), tok, pw, s.tokens, s.twoFactor)
+	var invalid *account.ValidationError
+	switch {
+	case err == nil:
+	case errors.Is(err, account.ErrInvalidLink):
+		v.Errors = map[string]string{"link": invalidLink}
+		s.render(w, r, http.StatusUnprocessableEntity, "reset", v)
+		return
+	case errors.As(err, &invalid):
+		v.Errors = invalid.Fields
+		s.render(w, r, http.StatusUnprocessableEntity, "reset", v)
+		return
+	default:
+		s.formFailure(w, r, "reset", v, err)
+		return
+	}
+	if _, err := s.auth.Pop(w, r, resetKey); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.auth.RevokeUser(r.Context(), u.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, u.ID, "password_reset", "")
+	s.done(w, r, "Your password is changed and every device was logged out. Log in with the new password.", "/login")
+}
+
+func (s *Site) confirmForm(w http.ResponseWriter, r *http.Request) {
+	if s.takeLinkToken(w, r, confirmKey) {
+		return
+	}
+	noReferrer(w)
+	v := &view{Title: "Confirm your email"}
+	if s.auth.Get(r, confirmKey) == "" {
+		v.Errors = map[string]string{"link": invalidLink}
+	}
+	s.render(w, r, http.StatusOK, "confirm", v)
+}
+
+// confirm is a POST behind a button, so a mail scanner that fetches the
+// link does not confirm anything by itself.
+func (s *Site) confirm(w http.ResponseWriter, r *http.Request) {
+	noReferrer(w)
+	u, changed, err := s.recovery.Confirm(r.Context(), s.auth.Get(r, confirmKey))
+	var invalid *account.ValidationError
+	switch {
+	case err == nil:
+	case errors.Is(err, account.ErrInvalidLink):
+		s.render(w, r, http.StatusUnprocessableEntity, "confirm", &view{Title: "Confirm your email", Errors: map[string]string{"link": invalidLink}})
+		return
+	case errors.As(err, &invalid):
+		s.render(w, r, http.StatusUnprocessableEntity, "confirm", &view{Title: "Confirm your email", Errors: map[string]string{"link": invalid.Fields["email"]}})
+		return
+	default:
+		s.serverError(w, r, err)
+		return
+	}
+	if _, err := s.auth.Pop(w, r, confirmKey); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	target := "/"
+	if me, ok := s.auth.CurrentUser(r); ok && me.ID == u.ID {
+		target = "/account"
+	}
+	if changed {
+		s.audit(r, u.ID, "email_changed", "")
+		s.done(w, r, "Your email address is now "+u.Email+".", target)
+		return
+	}
+	s.audit(r, u.ID, "email_confirmed", "")
+	s.done(w, r, "Your email address is confirmed.", target)
+}
+
+func (s *Site) resendForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "resend", &view{Title: "Confirm your email"})
+}
+
+func (s *Site) resend(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	email := formValue(r, "email")
+	v := &view{Title: "Confirm your email", Form: map[string]string{"email": echo(email)}}
+	err := s.recovery.ResendConfirmation(r.Context(), email, s.clientIP(r))
+	var invalid *account.ValidationError
+	switch {
+	case err == nil:
+		v.Done = true
+		s.render(w, r, http.StatusOK, "resend", v)
+	case errors.As(err, &invalid):
+		v.Errors = invalid.Fields
+		s.render(w, r, http.StatusUnprocessableEntity, "resend", v)
+	default:
+		s.formFailure(w, r, "resend", v, err)
+	}
+}

@@ -1,0 +1,328 @@
+package site
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/account"
+)
+
+// pendingKey holds a login whose password was right and whose second
+// factor is still to come: "userID|remember|unix time|next".
+const (
+	pendingKey = "site.2fa"
+	// pendingTTL bounds the time between the two steps.
+	pendingTTL = 5 * time.Minute
+	totpKey    = "site.totp"
+)
+
+type pendingLogin struct {
+	userID   string
+	remember bool
+	next     string
+}
+
+// startSecondStep remembers a half-done login in the session and sends
+// the browser to the code form. The user is not logged in yet.
+func (s *Site) startSecondStep(w http.ResponseWriter, r *http.Request, u *account.User, remember bool, next string) {
+	rem := "0"
+	if remember {
+		rem = "1"
+	}
+	v := strings.Join([]string{u.ID, rem, strconv.FormatInt(time.Now().Unix(), 10), next}, "|")
+	if err := s.auth.Put(w, r, pendingKey, v); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	latch.Redirect(w, r, "/login/2fa")
+}
+
+func (s *Site) pendingLogin(r *http.Request) (pendingLogin, bool) {
+	parts := strings.SplitN(s.auth.Get(r, pendingKey), "|", 4)
+	if len(parts) != 4 {
+		return pendingLogin{}, false
+	}
+	at, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || time.Since(time.Unix(at, 0)) > pendingTTL {
+		return pendingLogin{}, false
+	}
+	next, _ := latch.SafeNext(parts[3])
+	return pendingLogin{userID: parts[0], remember: parts[1] == "1", next: next}, true
+}
+
+func (s *Site) secondStepForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.pendingLogin(r); !ok {
+		latch.Redirect(w, r, "/login")
+		return
+	}
+	s.render(w, r, http.StatusOK, "twofactor-login", &view{Title: "Two-factor authentication"})
+}
+
+// secondStep checks the code and completes the login, which then counts
+// as fresh.
+func (s *Site) secondStep(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	p, ok := s.pendingLogin(r)
+	if !ok {
+		if err := s.auth.AddFlash(w, r, "error", "That took too long. Please log in again."); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		latch.Redirect(w, r, "/login")
+		return
+	}
+	u, err := s.accounts.Store().UserByID(r.Context(), p.userID)
+	if errors.Is(err, account.ErrNotFound) {
+		latch.Redirect(w, r, "/login")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := &view{Title: "Two-factor authentication"}
+	recovery, err := s.twoFactor.Verify(r.Context(), u, formValue(r, "code"))
+	switch {
+	case err == nil:
+	case errors.Is(err, account.ErrBadCode):
+		s.audit(r, u.ID, "2fa_failed", "")
+		v.Errors = map[string]string{"form": "That code is not right. Codes change every 30 seconds and work once."}
+		s.render(w, r, http.StatusUnprocessableEntity, "twofactor-login", v)
+		return
+	default:
+		s.formFailure(w, r, "twofactor-login", v, err)
+		return
+	}
+	if err := s.auth.LoginUser(w, r, u, latch.Remember(p.remember)); err != nil {
+		if errors.Is(err, latch.ErrInactive) {
+			latch.Redirect(w, r, "/login")
+			return
+		}
+		s.serverError(w, r, err)
+		return
+	}
+	target := p.next
+	if target == "" {
+		target = "/"
+	}
+	if recovery {
+		s.audit(r, u.ID, "2fa_recovery_used", "")
+		left, err := s.twoFactor.RecoveryCodesLeft(r.Context(), u)
+		if err == nil {
+			msg := fmt.Sprintf("You logged in with a recovery code; %d left.", left)
+			if err := s.auth.AddFlash(w, r, "message", msg); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+		}
+	}
+	latch.Redirect(w, r, target)
+}
+
+func (s *Site) twoFactorPage(w http.ResponseWriter, r *http.Request) {
+	u := s.me(r)
+	v := &view{Title: "Two-factor authentication"}
+	if u.TwoFactor() {
+		left, err := s.twoFactor.RecoveryCodesLeft(r.Context(), u)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		v.CodesLeft = left
+		s.render(w, r, http.StatusOK, "twofactor", v)
+		return
+	}
+	// The proposed secret lives in the session until a code proves the
+	// app has it, so reloading the page does not change the QR code.
+	secret := s.auth.Get(r, totpKey)
+	enrol, err := s.twoFactor.EnrolmentFor(u, secret)
+	if secret == "" || err != nil {
+		if enrol, err = s.twoFactor.NewEnrolment(u); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if err := s.auth.Put(w, r, totpKey, enrol.Secret); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	v.Enrolment = enrol
+	s.render(w, r, http.StatusOK, "twofactor", v)
+}
+
+func (s *Site) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u := s.me(r)
+	secret := s.auth.Get(r, totpKey)
+	enrol, err := s.twoFactor.EnrolmentFor(u, secret)
+	if err != nil {
+		latch.Redirect(w, r, "/account/2fa")
+		return
+	}
+	codes, err := s.twoFactor.Enable(r.Context(), u, secret, formValue(r, "code"))
+	switch {
+	case err == nil:
+	case errors.Is(err, account.ErrBadCode):
+		s.render(w, r, http.StatusUnprocessableEntity, "twofactor", &view{
+			Title: "Two-factor authentication", Enrolment: enrol,
+			Errors: map[string]string{"form": "That code is not right. Check the time on your phone and try the current code."},
+		})
+		return
+	case errors.Is(err, account.ErrTwoFactorOn):
+		latch.Redirect(w, r, "/account/2fa")
+		return
+	default:
+		s.serverError(w, r, err)
+		return
+	}
+	if _, err := s.auth.Pop(w, r, totpKey); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, u.ID, "2fa_enabled", "")
+	s.render(w, r, http.StatusOK, "twofactor", &view{Title: "Two-factor authentication", RecoveryCodes: codes})
+}
+
+func (s *Site) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u := s.me(r)
+	v := &view{Title: "Two-factor authentication"}
+	err := s.twoFactor.Disable(r.Context(), u, formValue(r, "code"))
+	switch {
+	case err == nil:
+	case errors.Is(err, account.ErrBadCode):
+		s.audit(r, u.ID, "2fa_failed", "")
+		v.Errors = map[string]string{"form": "That code is not right."}
+		v.CodesLeft, _ = s.twoFactor.RecoveryCodesLeft(r.Context(), u)
+		s.render(w, r, http.StatusUnprocessableEntity, "twofactor", v)
+		return
+	case errors.Is(err, account.ErrTwoFactorOff):
+		latch.Redirect(w, r, "/account/2fa")
+		return
+	default:
+		s.formFailure(w, r, "twofactor", v, err)
+		return
+	}
+	s.audit(r, u.ID, "2fa_disabled", "")
+	s.done(w, r, "Two-factor authentication is off.", "/account")
+}
+
+func (s *Site) replaceRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u := s.me(r)
+	v := &view{Title: "Two-factor authentication"}
+	_, err := s.twoFactor.Verify(r.Context(), u, formValue(r, "code"))
+	switch {
+	case err == nil:
+	case errors.Is(err, account.ErrBadCode):
+		s.audit(r, u.ID, "2fa_failed", "")
+		v.Errors = map[string]string{"codes": "That code is not right."}
+		v.CodesLeft, _ = s.twoFactor.RecoveryCodesLeft(r.Context(), u)
+		s.render(w, r, http.StatusUnprocessableEntity, "twofactor", v)
+		return
+	case errors.Is(err, account.ErrTwoFactorOff):
+		latch.Redirect(w, r, "/account/2fa")
+		return
+	default:
+		s.formFailure(w, r, "twofactor", v, err)
+		return
+	}
+	codes, err := s.twoFactor.NewRecoveryCodes(r.Context(), u)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, u.ID, "2fa_codes_replaced", "")
+	v.RecoveryCodes = codes
+	s.render(w, r, http.StatusOK, "twofactor", v)
+}
+
+// loadFromToken is the manager's request loader: an "Authorization:
+// Bearer" API token logs its owner in for that request only.
+func (s *Site) loadFromToken(r *http.Request) (*account.User, error) {
+	secret, ok := account.BearerToken(r)
+	if !ok {
+		return nil, latch.ErrNoUser
+	}
+	u, err := s.tokens.Authenticate(r.Context(), secret)
+	if errors.Is(err, account.ErrNotFound) {
+		return nil, fmt.Errorf("API token: %w", latch.ErrNoUser)
+	}
+	return u, err
+}
+
+func (s *Site) tokensPage(w http.ResponseWriter, r *http.Request) {
+	s.renderTokens(w, r, http.StatusOK, &view{Title: "API tokens"})
+}
+
+func (s *Site) renderTokens(w http.ResponseWriter, r *http.Request, status int, v *view) {
+	toks, err := s.tokens.List(r.Context(), s.me(r).ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v.Tokens = toks
+	s.render(w, r, status, "tokens", v)
+}
+
+// tokenTTLs are the lifetimes the form offers.
+var tokenTTLs = map[string]time.Duration{"720h": 720 * time.Hour, "2160h": 2160 * time.Hour, "8760h": 8760 * time.Hour, "never": 0}
+
+func (s *Site) createToken(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	u := s.me(r)
+	name := formValue(r, "name")
+	v := &view{Title: "API tokens", Form: map[string]string{"name": echo(name)}}
+	ttl, ok := tokenTTLs[formValue(r, "expires")]
+	if !ok {
+		ttl = tokenTTLs["720h"]
+	}
+	secret, t, err := s.tokens.Create(r.Context(), u, name, ttl)
+	var invalid *account.ValidationError
+	switch {
+	case err == nil:
+	case errors.As(err, &invalid):
+		v.Errors = invalid.Fields
+		s.renderTokens(w, r, http.StatusUnprocessableEntity, v)
+		return
+	case errors.Is(err, account.ErrTooManyTokens):
+		v.Errors = map[string]string{"form": fmt.Sprintf("You have %d tokens already; revoke one first.", account.MaxAPITokens)}
+		s.renderTokens(w, r, http.StatusUnprocessableEntity, v)
+		return
+	default:
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, u.ID, "token_created", t.Name)
+	s.renderTokens(w, r, http.StatusOK, &view{Title: "API tokens", NewToken: secret})
+}
+
+func (s *Site) revokeToken(w http.ResponseWriter, r *http.Request) {
+	u := s.me(r)
+	err := s.tokens.Revoke(r.Context(), u.ID, r.PathValue("id"))
+	if errors.Is(err, account.ErrNotFound) {
+		s.errorPage(w, r, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.audit(r, u.ID, "token_revoked", "")
+	s.done(w, r, "The token is revoked.", "/account/tokens")
+}
