@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,6 +19,7 @@ import (
 // Config is everything `latch serve` and the other subcommands can be told.
 type Config struct {
 	Addr            string
+	AdminAddr       string
 	BaseURL         *url.URL
 	Database        string
 	Redis           string
@@ -25,6 +27,10 @@ type Config struct {
 	SessionLifetime time.Duration
 	Remember        time.Duration
 	TrustedProxies  []netip.Prefix
+	SMTP            string
+	SMTPFrom        string
+	RequireConfirm  bool
+	PasswordMin     int
 	LogLevel        slog.Level
 	LogFormat       string
 }
@@ -37,6 +43,7 @@ type flagSpec struct {
 
 var flagSpecs = []flagSpec{
 	{"addr", "127.0.0.1:8080", "address to listen on"},
+	{"admin-addr", "", "optional address for /metrics, /livez and /readyz (keep it private)"},
 	{"base-url", "http://127.0.0.1:8080", "public URL of the site (https turns on Secure cookies and HSTS)"},
 	{"database", "latch.db", "SQLite file, or a postgres:// URL"},
 	{"redis", "", "optional redis:// URL for sessions and rate limits"},
@@ -44,6 +51,10 @@ var flagSpecs = []flagSpec{
 	{"session-lifetime", "12h", "log out this long after logging in, however busy"},
 	{"remember", "720h", `how long "remember me" lasts`},
 	{"trusted-proxies", "", "comma-separated networks (CIDR) whose X-Forwarded-For is believed"},
+	{"smtp", "", "smtp://user:pass@host:port for outgoing mail (STARTTLS); empty writes mails to the log"},
+	{"smtp-from", "", `sender of mails (default "latch <no-reply@HOST>" with the host of -base-url)`},
+	{"require-email-confirmation", "false", "refuse logins until the email address is confirmed"},
+	{"password-min-length", "8", "shortest password accepted at sign-up and change (at least 8)"},
 	{"log-level", "info", "debug, info, warn or error"},
 	{"log-format", "text", "text or json"},
 }
@@ -77,7 +88,10 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 }
 
 func build(v map[string]*string) (*Config, error) {
-	cfg := &Config{Addr: *v["addr"], Database: *v["database"], Redis: *v["redis"], LogFormat: *v["log-format"]}
+	cfg := &Config{
+		Addr: *v["addr"], AdminAddr: *v["admin-addr"], Database: *v["database"], Redis: *v["redis"],
+		LogFormat: *v["log-format"], SMTP: *v["smtp"], SMTPFrom: *v["smtp-from"],
+	}
 	var errs []error
 	bad := func(flagName, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("-%s: %s", flagName, fmt.Sprintf(format, args...)))
@@ -96,6 +110,9 @@ func build(v map[string]*string) (*Config, error) {
 	}
 	if cfg.Addr == "" {
 		bad("addr", "must not be empty")
+	}
+	if cfg.AdminAddr != "" && cfg.AdminAddr == cfg.Addr {
+		bad("admin-addr", "must differ from -addr: metrics are not for the public")
 	}
 	if cfg.Database == "" {
 		bad("database", "must not be empty")
@@ -137,6 +154,22 @@ func build(v map[string]*string) (*Config, error) {
 			}
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix.Masked())
+	}
+	if b, err := strconv.ParseBool(*v["require-email-confirmation"]); err != nil {
+		bad("require-email-confirmation", "want true or false")
+	} else {
+		cfg.RequireConfirm = b
+	}
+	if n, err := strconv.Atoi(*v["password-min-length"]); err != nil || n < 8 || n > 128 {
+		bad("password-min-length", "want a number from 8 to 128")
+	} else {
+		cfg.PasswordMin = n
+	}
+	if cfg.SMTP != "" && !strings.HasPrefix(cfg.SMTP, "smtp://") && !strings.HasPrefix(cfg.SMTP, "smtps://") {
+		bad("smtp", "want an smtp:// or smtps:// URL")
+	}
+	if cfg.SMTPFrom == "" && cfg.BaseURL != nil {
+		cfg.SMTPFrom = "latch <no-reply@" + cfg.BaseURL.Hostname() + ">"
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(*v["log-level"])); err != nil {
 		bad("log-level", "want debug, info, warn or error")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/internal/metrics"
 	"github.com/latchgo/latch/internal/site"
 	"github.com/latchgo/latch/password"
 	"github.com/latchgo/latch/sqlite"
@@ -49,12 +50,21 @@ type App struct {
 	Accounts *account.Service
 	Site     *site.Site
 	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
 }
 
 // NewApp builds the site over an open backend.
 func NewApp(cfg *Config, backend Backend, logger *slog.Logger) (*App, error) {
+	m := metrics.New()
 	hasher := password.NewHasher(password.DefaultParams)
+	hasher.OnWait = m.HashWait
+	m.HashQueue(hasher.InFlight, hasher.Queued)
 	accounts := account.NewService(backend, hasher, backend)
+	accounts.Hook = func(_ context.Context, e account.Event) {
+		if r, ok := loginResults[e.Kind]; ok {
+			m.Login(r)
+		}
+	}
 	auth := latch.New(latch.Store(backend), func(ctx context.Context, id string) (*account.User, error) {
 		u, err := backend.UserByID(ctx, id)
 		if errors.Is(err, account.ErrNotFound) {
@@ -75,16 +85,53 @@ func NewApp(cfg *Config, backend Backend, logger *slog.Logger) (*App, error) {
 		Logger:   logger,
 		ClientIP: clientIP,
 		Health:   backend.Ping,
+		Observe:  m.ObserveRequest,
 	}, site.Deps{Accounts: accounts, Auth: auth})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, Backend: backend, Auth: auth, Accounts: accounts, Site: s, Logger: logger}, nil
+	return &App{Config: cfg, Backend: backend, Auth: auth, Accounts: accounts, Site: s, Logger: logger, Metrics: m}, nil
 }
 
-// Serve answers HTTP on ln until ctx is cancelled, then stops accepting
-// connections and waits up to drain for requests in flight to finish.
-func (a *App) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
+// loginResults maps account events to the result label of the login
+// counter.
+var loginResults = map[account.EventKind]string{
+	account.EventLoginOK:          "ok",
+	account.EventLoginFailed:      "failed",
+	account.EventLoginLimited:     "limited",
+	account.EventLoginInactive:    "inactive",
+	account.EventLoginUnconfirmed: "unconfirmed",
+}
+
+// AdminHandler serves /metrics, /livez (the process answers) and /readyz
+// (the storage answers: take the instance out of the load balancer when
+// not).
+func (a *App) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := a.Backend.Ping(ctx); err != nil {
+			a.Logger.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("storage unavailable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+// Serve answers HTTP on ln (and the admin endpoints on admin, if not nil)
+// until ctx is cancelled, then stops accepting connections and waits up to
+// drain for requests in flight to finish.
+func (a *App) Serve(ctx context.Context, ln, admin net.Listener, drain time.Duration) error {
 	srv := &http.Server{
 		Handler:           a.Site.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -98,8 +145,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, drain time.Duration) e
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go a.cleanup(ctx)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	var adminSrv *http.Server
+	if admin != nil {
+		adminSrv = &http.Server{Handler: a.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { errc <- adminSrv.Serve(admin) }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -108,7 +160,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, drain time.Duration) e
 	a.Logger.Info("shutting down", "drain", drain.String())
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err := srv.Shutdown(sctx)
+	if adminSrv != nil {
+		err = errors.Join(err, adminSrv.Shutdown(sctx))
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
@@ -157,10 +213,19 @@ func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-addr: listen on %s: %w", cfg.Addr, err)
 	}
+	var admin net.Listener
+	if cfg.AdminAddr != "" {
+		if admin, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("-admin-addr: listen on %s: %w", cfg.AdminAddr, err)
+		}
+		logger.Info("admin endpoints", "addr", admin.Addr().String())
+		fmt.Fprintf(out, "latch: admin on http://%s\n", admin.Addr().String())
+	}
 	addr := ln.Addr().String()
 	logger.Info("serving", "addr", addr, "base_url", cfg.BaseURL.String(), "database", databaseKind(cfg.Database))
 	fmt.Fprintf(out, "latch: serving on http://%s\n", addr)
-	return app.Serve(ctx, ln, 10*time.Second)
+	return app.Serve(ctx, ln, admin, 10*time.Second)
 }
 
 // databaseKind names the database without its credentials, for logs.

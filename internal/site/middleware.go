@@ -15,6 +15,19 @@ import (
 
 type requestIDKey struct{}
 
+// routeInfo is filled in by the handler that serves a request, for the
+// request log and metrics, which run outside the mux.
+type routeInfo struct{ route string }
+
+type routeKey struct{}
+
+// setRoute records the route pattern that served r.
+func setRoute(r *http.Request, pattern string) {
+	if ri, ok := r.Context().Value(routeKey{}).(*routeInfo); ok {
+		ri.route = pattern
+	}
+}
+
 // userAgentKey carries the User-Agent to code that only sees a context
 // (the account service's hook), for the audit log.
 type userAgentKey struct{}
@@ -57,20 +70,27 @@ func (s *Site) logRequests(next http.Handler) http.Handler {
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
 		w.Header().Set("X-Request-Id", id)
+		ri := &routeInfo{route: "unmatched"}
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		ctx = context.WithValue(ctx, routeKey{}, ri)
 		r = r.WithContext(context.WithValue(ctx, userAgentKey{}, r.UserAgent()))
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		elapsed := time.Since(start)
+		if s.cfg.Observe != nil {
+			s.cfg.Observe(ri.route, r.Method, sw.status, elapsed)
+		}
 		s.logger.LogAttrs(r.Context(), levelFor(sw.status), "request",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
+			slog.String("route", ri.route),
 			slog.Int("status", sw.status),
 			slog.Int("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
 			slog.String("ip", s.clientIP(r)),
 		)
 	})
@@ -139,6 +159,7 @@ func (s *Site) withErrorPages(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
+			setRoute(r, pattern)
 			// ServeHTTP, not h: only the mux sets r.PathValue.
 			mux.ServeHTTP(w, r)
 			return

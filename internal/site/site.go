@@ -34,6 +34,10 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	// Health reports whether the storage answers, for /healthz.
 	Health func(context.Context) error
+	// Observe, if set, is told of every finished request: the route
+	// pattern that served it ("unmatched" for 404s), method, status and
+	// duration. The server feeds it to Prometheus.
+	Observe func(route, method string, status int, d time.Duration)
 }
 
 // Deps are the library pieces the site is built on. Accounts and Auth are
@@ -125,8 +129,15 @@ func (s *Site) routes() http.Handler {
 	s.accountRoutes(pages)
 
 	root := http.NewServeMux()
-	root.HandleFunc("GET /healthz", s.healthz)
-	root.Handle("GET /static/{file}", s.static())
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r, "GET /healthz")
+		s.healthz(w, r)
+	})
+	static := s.static()
+	root.HandleFunc("GET /static/{file}", func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r, "GET /static/{file}")
+		static.ServeHTTP(w, r)
+	})
 	root.Handle("/", s.auth.Handler(s.withErrorPages(pages)))
 
 	csrf := http.NewCrossOriginProtection()
