@@ -39,24 +39,38 @@ type Config struct {
 // upper-cased with dashes turned into underscores.
 type flagSpec struct {
 	name, def, usage string
+	boolean          bool
 }
 
+// boolFlag is a string-valued flag that, like flag.Bool, may be given
+// without a value ("-require-email-confirmation").
+type boolFlag struct{ v *string }
+
+func (b boolFlag) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+func (b boolFlag) Set(s string) error { *b.v = s; return nil }
+func (b boolFlag) IsBoolFlag() bool   { return true }
+
 var flagSpecs = []flagSpec{
-	{"addr", "127.0.0.1:8080", "address to listen on"},
-	{"admin-addr", "", "optional address for /metrics, /livez and /readyz (keep it private)"},
-	{"base-url", "http://127.0.0.1:8080", "public URL of the site (https turns on Secure cookies and HSTS)"},
-	{"database", "latch.db", "SQLite file, or a postgres:// URL"},
-	{"redis", "", "optional redis:// URL for sessions and rate limits"},
-	{"session-idle", "30m", "log out after this long without a request"},
-	{"session-lifetime", "12h", "log out this long after logging in, however busy"},
-	{"remember", "720h", `how long "remember me" lasts`},
-	{"trusted-proxies", "", "comma-separated networks (CIDR) whose X-Forwarded-For is believed"},
-	{"smtp", "", "smtp://user:pass@host:port for outgoing mail (STARTTLS); empty writes mails to the log"},
-	{"smtp-from", "", `sender of mails (default "latch <no-reply@HOST>" with the host of -base-url)`},
-	{"require-email-confirmation", "false", "refuse logins until the email address is confirmed"},
-	{"password-min-length", "8", "shortest password accepted at sign-up and change (at least 8)"},
-	{"log-level", "info", "debug, info, warn or error"},
-	{"log-format", "text", "text or json"},
+	{name: "addr", def: "127.0.0.1:8080", usage: "address to listen on"},
+	{name: "admin-addr", def: "", usage: "optional address for /metrics, /livez and /readyz (keep it private)"},
+	{name: "base-url", def: "http://127.0.0.1:8080", usage: "public URL of the site (https turns on Secure cookies and HSTS)"},
+	{name: "database", def: "latch.db", usage: "SQLite file, or a postgres:// URL"},
+	{name: "redis", def: "", usage: "optional redis:// URL for sessions and rate limits"},
+	{name: "session-idle", def: "30m", usage: "log out after this long without a request"},
+	{name: "session-lifetime", def: "12h", usage: "log out this long after logging in, however busy"},
+	{name: "remember", def: "720h", usage: `how long "remember me" lasts`},
+	{name: "trusted-proxies", def: "", usage: "comma-separated networks (CIDR) whose X-Forwarded-For is believed"},
+	{name: "smtp", def: "", usage: "smtp://user:pass@host:port for outgoing mail (STARTTLS); empty writes mails to the log"},
+	{name: "smtp-from", def: "", usage: `sender of mails (default "latch <no-reply@HOST>" with the host of -base-url)`},
+	{name: "require-email-confirmation", def: "false", usage: "refuse logins until the email address is confirmed", boolean: true},
+	{name: "password-min-length", def: "8", usage: "shortest password accepted at sign-up and change (at least 8)"},
+	{name: "log-level", def: "info", usage: "debug, info, warn or error"},
+	{name: "log-format", def: "text", usage: "text or json"},
 }
 
 // EnvName is the variable that sets a flag.
@@ -74,6 +88,12 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 		def := f.def
 		if v := getenv(EnvName(f.name)); v != "" {
 			def = v
+		}
+		if f.boolean {
+			v := def
+			values[f.name] = &v
+			fs.Var(boolFlag{&v}, f.name, f.usage+" ("+EnvName(f.name)+")")
+			continue
 		}
 		values[f.name] = fs.String(f.name, def, f.usage+" ("+EnvName(f.name)+")")
 	}

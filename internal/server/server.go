@@ -15,6 +15,7 @@ import (
 	"github.com/latchgo/latch/account"
 	"github.com/latchgo/latch/internal/metrics"
 	"github.com/latchgo/latch/internal/site"
+	"github.com/latchgo/latch/mailer"
 	"github.com/latchgo/latch/password"
 	"github.com/latchgo/latch/sqlite"
 	"github.com/latchgo/latch/throttle"
@@ -25,7 +26,7 @@ import (
 type Backend interface {
 	latch.Store
 	throttle.Store
-	account.Store
+	account.Backend
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -44,17 +45,54 @@ func OpenBackend(ctx context.Context, cfg *Config) (Backend, error) {
 
 // App is a wired-up latch site.
 type App struct {
-	Config   *Config
-	Backend  Backend
-	Auth     *latch.Manager[*account.User]
-	Accounts *account.Service
-	Site     *site.Site
-	Logger   *slog.Logger
-	Metrics  *metrics.Metrics
+	Config    *Config
+	Backend   Backend
+	Auth      *latch.Manager[*account.User]
+	Accounts  *account.Service
+	Tokens    *account.APITokens
+	Recovery  *account.Recovery
+	TwoFactor *account.TwoFactor
+	Auditor   *account.Auditor
+	Mail      *mailer.Queue
+	Site      *site.Site
+	Logger    *slog.Logger
+	Metrics   *metrics.Metrics
 }
 
-// NewApp builds the site over an open backend.
+// notifier sends account mail through the queue.
+type notifier struct{ q *mailer.Queue }
+
+func (n notifier) Notify(_ context.Context, to, subject, body string) error {
+	return n.q.Enqueue(mailer.Message{To: to, Subject: subject, Text: body})
+}
+
+// NewSender returns the SMTP sender the configuration names, or, without
+// -smtp, one that writes mails to the log for local development.
+func NewSender(cfg *Config, logger *slog.Logger) (mailer.Sender, error) {
+	if cfg.SMTP == "" {
+		logger.Warn("no -smtp configured: mails (with their one-time links) are written to this log; use only for development")
+		return mailer.NewLog(logger), nil
+	}
+	s, err := mailer.NewSMTP(cfg.SMTP, cfg.SMTPFrom)
+	if err != nil {
+		return nil, fmt.Errorf("-smtp: %w", err)
+	}
+	return s, nil
+}
+
+// NewApp builds the site over an open backend. Close the App when done
+// with it: that finishes queued mail.
 func NewApp(cfg *Config, backend Backend, logger *slog.Logger) (*App, error) {
+	sender, err := NewSender(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	return NewAppWithSender(cfg, backend, logger, sender)
+}
+
+// NewAppWithSender is NewApp with a given mail sender (tests pass one
+// that talks to their own SMTP server).
+func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender mailer.Sender) (*App, error) {
 	m := metrics.New()
 	hasher := password.NewHasher(password.DefaultParams)
 	hasher.OnWait = m.HashWait
@@ -65,6 +103,14 @@ func NewApp(cfg *Config, backend Backend, logger *slog.Logger) (*App, error) {
 			m.Login(r)
 		}
 	}
+	accounts.RequireConfirmedEmail = cfg.RequireConfirm
+	accounts.Policy.MinLength = cfg.PasswordMin
+	queue := mailer.NewQueue(sender, logger)
+	recovery := account.NewRecovery(backend, accounts, notifier{queue}, cfg.BaseURL, backend)
+	recovery.OnError = func(err error) { logger.Error("account mail", "err", err) }
+	tokens := account.NewAPITokens(backend, backend)
+	twoFactor := account.NewTwoFactor(backend, backend, backend)
+	auditor := account.NewAuditor(backend)
 	auth := latch.New(latch.Store(backend), func(ctx context.Context, id string) (*account.User, error) {
 		u, err := backend.UserByID(ctx, id)
 		if errors.Is(err, account.ErrNotFound) {
@@ -86,11 +132,20 @@ func NewApp(cfg *Config, backend Backend, logger *slog.Logger) (*App, error) {
 		ClientIP: clientIP,
 		Health:   backend.Ping,
 		Observe:  m.ObserveRequest,
-	}, site.Deps{Accounts: accounts, Auth: auth})
+	}, site.Deps{Accounts: accounts, Auth: auth, Tokens: tokens, Recovery: recovery, TwoFactor: twoFactor, Auditor: auditor})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, Backend: backend, Auth: auth, Accounts: accounts, Site: s, Logger: logger, Metrics: m}, nil
+	return &App{
+		Config: cfg, Backend: backend, Auth: auth, Accounts: accounts, Tokens: tokens, Recovery: recovery,
+		TwoFactor: twoFactor, Auditor: auditor, Mail: queue, Site: s, Logger: logger, Metrics: m,
+	}, nil
+}
+
+// Close finishes the background work (account mail) until ctx ends. It
+// does not close the backend, which the caller opened.
+func (a *App) Close(ctx context.Context) error {
+	return errors.Join(a.Recovery.Close(ctx), a.Mail.Close(ctx))
 }
 
 // loginResults maps account events to the result label of the login
@@ -191,7 +246,12 @@ func (a *App) cleanup(ctx context.Context) {
 			a.Logger.Warn("cleanup rate limits", "err", err)
 			continue
 		}
-		a.Logger.Debug("cleanup", "sessions", s, "remember_tokens", r, "attempts", n)
+		events, err := a.Auditor.Prune(ctx, account.AuditRetention)
+		if err != nil {
+			a.Logger.Warn("cleanup audit log", "err", err)
+			continue
+		}
+		a.Logger.Debug("cleanup", "sessions", s, "remember_tokens", r, "attempts", n, "audit_events", events)
 	}
 }
 
@@ -225,7 +285,10 @@ func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) error {
 	addr := ln.Addr().String()
 	logger.Info("serving", "addr", addr, "base_url", cfg.BaseURL.String(), "database", databaseKind(cfg.Database))
 	fmt.Fprintf(out, "latch: serving on http://%s\n", addr)
-	return app.Serve(ctx, ln, admin, 10*time.Second)
+	err = app.Serve(ctx, ln, admin, 10*time.Second)
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(err, app.Close(cctx))
 }
 
 // databaseKind names the database without its credentials, for logs.

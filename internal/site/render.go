@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
@@ -57,6 +58,14 @@ var eventTexts = map[string]string{
 }
 
 var templateFuncs = template.FuncMap{
+	// pngDataURL lets a PNG rendered by the server (the QR code) through
+	// html/template's URL filter, and nothing else.
+	"pngDataURL": func(s string) template.URL {
+		if strings.HasPrefix(s, "data:image/png;base64,") && !strings.ContainsAny(s, "\"'<> ") {
+			return template.URL(s)
+		}
+		return ""
+	},
 	"eventText": func(kind string) string {
 		if t, ok := eventTexts[kind]; ok {
 			return t
