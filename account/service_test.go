@@ -358,4 +358,3 @@ func FuzzSignUpInput(f *testing.F) {
 		}
 	})
 }
-

@@ -11,7 +11,9 @@
 //	}
 //	defer store.Close()
 //
-// A [*Store] is a [latch.Store], a [throttle.Store] and an [account.Store].
+// A [*Store] is a [latch.Store], a [throttle.Store] and an
+// [account.Backend]: users with their credentials, API tokens, one-time
+// tokens, recovery codes and audit log.
 //
 // # Concurrency
 //
@@ -39,7 +41,10 @@
 // can use the Store for sessions alone. [Store.DeleteUser] removes the
 // user's sessions and remember-me tokens from this database as well; when
 // sessions live elsewhere (see [latch.JoinStores]), deleting an account
-// revokes them through the latch manager.
+// revokes them through the latch manager. Everything else kept for a
+// user (API tokens, one-time tokens, recovery codes, audit events) has a
+// foreign key to users that cascades, and storing such a record for a user
+// who does not exist is refused with [account.ErrNotFound].
 //
 // User ids are SQLite integers written as decimal strings. A string that
 // is not one exactly ("abc", "07", " 7") names no user.
@@ -89,17 +94,19 @@ type Store struct {
 	read  *sql.DB // query_only connections: every read
 	goose *goose.Provider
 
-	// Hot-path reads, prepared once at Open on the reader pool.
-	findSession  *sql.Stmt
-	findRemember *sql.Stmt
-	userByID     *sql.Stmt
-	userByEmail  *sql.Stmt
+	// Hot-path reads, prepared once at Open on the reader pool: every
+	// request reads its session and user, every API request its token.
+	findSession    *sql.Stmt
+	findRemember   *sql.Stmt
+	userByID       *sql.Stmt
+	userByEmail    *sql.Stmt
+	apiTokenByHash *sql.Stmt
 }
 
 var (
-	_ latch.Store    = (*Store)(nil)
-	_ throttle.Store = (*Store)(nil)
-	_ account.Store  = (*Store)(nil)
+	_ latch.Store     = (*Store)(nil)
+	_ throttle.Store  = (*Store)(nil)
+	_ account.Backend = (*Store)(nil)
 )
 
 // Open opens the SQLite database at path (a file name, not a URI), creating
@@ -148,6 +155,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		{&s.findRemember, findRememberSQL},
 		{&s.userByID, userByIDSQL},
 		{&s.userByEmail, userByEmailSQL},
+		{&s.apiTokenByHash, apiTokenByHashSQL},
 	} {
 		if *p.stmt, err = s.read.PrepareContext(ctx, p.query); err != nil {
 			s.Close()
@@ -273,7 +281,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the database. Operations in progress finish first.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.findSession, s.findRemember, s.userByID, s.userByEmail} {
+	for _, st := range []*sql.Stmt{s.findSession, s.findRemember, s.userByID, s.userByEmail, s.apiTokenByHash} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/latchgo/latch/account"
 )
 
-const userColumns = `id, username, email, password_hash, created_at, disabled`
+const userColumns = `id, username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret`
 
 const (
 	userByIDSQL    = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
@@ -22,13 +22,15 @@ const (
 
 func scanUser(row interface{ Scan(...any) error }) (account.User, error) {
 	var (
-		u        account.User
-		id       int64
-		created  int64
-		disabled int64
+		u         account.User
+		id        int64
+		created   int64
+		disabled  int64
+		confirmed sql.NullInt64
 	)
-	err := row.Scan(&id, &u.Username, &u.Email, &u.PasswordHash, &created, &disabled)
+	err := row.Scan(&id, &u.Username, &u.Email, &u.PasswordHash, &created, &disabled, &confirmed, &u.TOTPSecret)
 	u.ID, u.CreatedAt, u.Disabled = formatID(id), fromMillis(created), disabled != 0
+	u.EmailConfirmedAt = fromNullMillis(confirmed)
 	return u, err
 }
 
@@ -50,9 +52,10 @@ func oneUser(row *sql.Row, op string) (*account.User, error) {
 func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
 	var id int64
 	err := s.write.QueryRowContext(ctx, `
-		INSERT INTO users (username, email, password_hash, created_at, disabled)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		u.Username, u.Email, u.PasswordHash, millis(u.CreatedAt), boolInt(u.Disabled)).Scan(&id)
+		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Username, u.Email, u.PasswordHash, millis(u.CreatedAt), boolInt(u.Disabled),
+		nullMillis(u.EmailConfirmedAt), u.TOTPSecret).Scan(&id)
 	if err != nil {
 		if taken := uniqueViolation(err); taken != nil {
 			return fmt.Errorf("sqlite: create user: %w", taken)
@@ -120,14 +123,18 @@ func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error
 	return s.updateUser(ctx, "set disabled", `UPDATE users SET disabled = ? WHERE id = ?`, id, boolInt(disabled))
 }
 
-// updateUser runs query with arguments (value, id) and reports
-// account.ErrNotFound when it matched no user.
-func (s *Store) updateUser(ctx context.Context, op, query, id string, value any) error {
+// updateUser runs query with arguments (values..., id) and reports
+// account.ErrNotFound when it matched no user, and ErrUsernameTaken or
+// ErrEmailTaken when a unique index refused the change.
+func (s *Store) updateUser(ctx context.Context, op, query, id string, values ...any) error {
 	n, ok := parseID(id)
 	if !ok {
 		return fmt.Errorf("sqlite: %s: %w", op, account.ErrNotFound)
 	}
-	res, err := s.write.ExecContext(ctx, query, value, n)
+	res, err := s.write.ExecContext(ctx, query, append(values, n)...)
+	if taken := uniqueViolation(err); taken != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, taken)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
@@ -143,7 +150,8 @@ func (s *Store) updateUser(ctx context.Context, op, query, id string, value any)
 
 // DeleteUser implements [account.Store]. In the same transaction it
 // deletes the user's sessions and remember-me tokens kept in this
-// database.
+// database; the foreign keys of the other tables (API tokens, one-time
+// tokens, recovery codes, audit events) cascade.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	n, ok := parseID(id)
 	if !ok {

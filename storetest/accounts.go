@@ -24,7 +24,10 @@ import (
 // still works as ListUsers' after. Values are stored verbatim, and only
 // Username and Email are compared case-insensitively (ASCII). A store
 // keeps its own copy of a user: changing the *User given to CreateUser or
-// returned by a lookup changes nothing stored.
+// returned by a lookup changes nothing stored. A lookup by a string that no
+// stored value can be (one with a NUL byte, or that is not UTF-8) is
+// ErrNotFound too: such strings arrive from forms and headers.
+// EmailConfirmedAt and TOTPSecret are stored as CreateUser is given them.
 func Accounts(t *testing.T, newStore func(t *testing.T) account.Store) {
 	tests := []struct {
 		name string
@@ -43,6 +46,7 @@ func Accounts(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"DeleteUser", testDeleteUser},
 		{"ListUsers", testListUsers},
 		{"Verbatim", testUserVerbatim},
+		{"ConfirmedAndTOTPFields", testUserNewFields},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -275,11 +279,14 @@ func testUserNotFound(t *testing.T, s account.Store) {
 		wantNotFound(t, fmt.Sprintf("SetDisabled(%q)", id), s.SetDisabled(ctx, id, true))
 		wantNotFound(t, fmt.Sprintf("DeleteUser(%q)", id), s.DeleteUser(ctx, id))
 	}
-	for _, email := range []string{"", "missing@example.com", "present@example.co", "resent@example.com", "%", "_"} {
+	for _, email := range []string{
+		"", "missing@example.com", "present@example.co", "resent@example.com", "%", "_",
+		"present@example.com\x00", "\x00", "\xffpresent@example.com", "present@example.com\xff",
+	} {
 		_, err := s.UserByEmail(ctx, email)
 		wantNotFound(t, fmt.Sprintf("UserByEmail(%q)", email), err)
 	}
-	for _, name := range []string{"", "missing", "presen", "present ", "%", "_resent"} {
+	for _, name := range []string{"", "missing", "presen", "present ", "%", "_resent", "present\x00", "\xff", "pr\xe9sent"} {
 		_, err := s.UserByUsername(ctx, name)
 		wantNotFound(t, fmt.Sprintf("UserByUsername(%q)", name), err)
 	}
@@ -461,6 +468,40 @@ func testUserVerbatim(t *testing.T, s account.Store) {
 	}
 	for i := range users {
 		if d := diffUser(all[i], users[i]); d != "" {
+			t.Errorf("ListUsers[%d]: %s", i, d)
+		}
+	}
+}
+
+func testUserNewFields(t *testing.T, s account.Store) {
+	now := timeNow()
+	u := newUser("enrolled")
+	u.EmailConfirmedAt = now.Add(-time.Hour)
+	u.TOTPSecret = "JBSWY3DPEHPK3PXP"
+	mustCreateUser(t, s, u)
+	lookups(t, s, *u)
+	got := mustUserByID(t, s, u.ID)
+	if !got.EmailConfirmed() || !got.TwoFactor() {
+		t.Errorf("EmailConfirmed() = %v, TwoFactor() = %v; want true, true", got.EmailConfirmed(), got.TwoFactor())
+	}
+
+	plain := newUser("plain")
+	mustCreateUser(t, s, plain)
+	lookups(t, s, *plain)
+	got = mustUserByID(t, s, plain.ID)
+	if got.EmailConfirmed() || got.TwoFactor() {
+		t.Errorf("a new user: EmailConfirmed() = %v, TwoFactor() = %v; want false, false", got.EmailConfirmed(), got.TwoFactor())
+	}
+
+	list, err := s.ListUsers(t.Context(), "", 10)
+	if err != nil {
+		t.Fatalf("ListUsers: %v", err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("ListUsers = %q, want 2 users", userNames(list))
+	}
+	for i, want := range []*account.User{u, plain} {
+		if d := diffUser(list[i], *want); d != "" {
 			t.Errorf("ListUsers[%d]: %s", i, d)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,75 @@ func diffUser(got, want account.User) string {
 	check("PasswordHash", got.PasswordHash == want.PasswordHash, got.PasswordHash, want.PasswordHash)
 	check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
 	check("Disabled", got.Disabled == want.Disabled, got.Disabled, want.Disabled)
+	check("EmailConfirmedAt", sameOptionalTime(got.EmailConfirmedAt, want.EmailConfirmedAt),
+		got.EmailConfirmedAt, want.EmailConfirmedAt)
+	check("TOTPSecret", got.TOTPSecret == want.TOTPSecret, got.TOTPSecret, want.TOTPSecret)
+	return strings.Join(d, "; ")
+}
+
+// oddUserAgent is a User-Agent that HTTP allows (obs-text, tab) but that
+// is not UTF-8, as a broken or hostile client sends it.
+const oddUserAgent = "Mozilla/5.0 \xff\xfe\tLatin-1 caf\xe9 \xc3( \x80"
+
+// sameClientText compares text that came from a request header: a store
+// keeps it verbatim or replaces each invalid UTF-8 sequence with U+FFFD.
+func sameClientText(got, want string) bool {
+	return got == want || got == strings.ToValidUTF8(want, "\uFFFD")
+}
+
+// sameOptionalTime compares times where the zero time means "none": a
+// store must give back zero for zero, and the time otherwise.
+func sameOptionalTime(a, b time.Time) bool {
+	return a.IsZero() == b.IsZero() && sameTime(a, b)
+}
+
+func diffAPIToken(got, want account.APIToken) string {
+	var d []string
+	check := func(field string, ok bool, g, w any) {
+		if !ok {
+			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
+		}
+	}
+	check("ID", got.ID == want.ID, got.ID, want.ID)
+	check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
+	check("Name", got.Name == want.Name, got.Name, want.Name)
+	check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
+	check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
+	check("LastUsedAt", sameOptionalTime(got.LastUsedAt, want.LastUsedAt), got.LastUsedAt, want.LastUsedAt)
+	check("ExpiresAt", sameOptionalTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
+	return strings.Join(d, "; ")
+}
+
+func diffOneTimeToken(got, want account.OneTimeToken) string {
+	var d []string
+	check := func(field string, ok bool, g, w any) {
+		if !ok {
+			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
+		}
+	}
+	check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
+	check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
+	check("Purpose", got.Purpose == want.Purpose, got.Purpose, want.Purpose)
+	check("Email", got.Email == want.Email, got.Email, want.Email)
+	check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
+	check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
+	return strings.Join(d, "; ")
+}
+
+func diffAuditEvent(got, want account.AuditEvent) string {
+	var d []string
+	check := func(field string, ok bool, g, w any) {
+		if !ok {
+			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
+		}
+	}
+	check("ID", got.ID == want.ID, got.ID, want.ID)
+	check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
+	check("Kind", got.Kind == want.Kind, got.Kind, want.Kind)
+	check("At", sameTime(got.At, want.At), got.At, want.At)
+	check("IP", got.IP == want.IP, got.IP, want.IP)
+	check("UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent)
+	check("Detail", got.Detail == want.Detail, got.Detail, want.Detail)
 	return strings.Join(d, "; ")
 }
 
@@ -172,6 +242,98 @@ func wantNotFound(t *testing.T, call string, err error) {
 	}
 }
 
+func liveAPIToken(hash, userID string, now time.Time) *account.APIToken {
+	return &account.APIToken{
+		UserID:    userID,
+		Name:      "token " + hash,
+		Hash:      hash,
+		CreatedAt: now.Add(-time.Minute),
+		ExpiresAt: now.Add(24 * time.Hour),
+	}
+}
+
+func mustCreateAPIToken(t *testing.T, s account.APITokenStore, tok *account.APIToken) {
+	t.Helper()
+	if err := s.CreateAPIToken(t.Context(), tok); err != nil {
+		t.Fatalf("CreateAPIToken(%q): %v", tok.Hash, err)
+	}
+	if tok.ID == "" {
+		t.Fatalf("CreateAPIToken(%q) left ID empty", tok.Hash)
+	}
+}
+
+// wantAPITokenFound looks the token hash up at now and fails the test
+// unless it is found.
+func wantAPITokenFound(t *testing.T, s account.APITokenStore, hash string, now time.Time) *account.APIToken {
+	t.Helper()
+	tok, err := s.APITokenByHash(t.Context(), hash, now)
+	if err != nil {
+		t.Fatalf("APITokenByHash(%q): %v", hash, err)
+	}
+	if tok == nil {
+		t.Fatalf("APITokenByHash(%q) returned nil, nil", hash)
+	}
+	return tok
+}
+
+func liveOneTimeToken(hash, userID string, purpose account.Purpose, now time.Time) account.OneTimeToken {
+	return account.OneTimeToken{
+		Hash:      hash,
+		UserID:    userID,
+		Purpose:   purpose,
+		Email:     "mailbox-of-" + userID + "@example.com",
+		CreatedAt: now.Add(-time.Minute),
+		ExpiresAt: now.Add(time.Hour),
+	}
+}
+
+func mustCreateOneTimeToken(t *testing.T, s account.OneTimeTokenStore, tok account.OneTimeToken) {
+	t.Helper()
+	if err := s.CreateOneTimeToken(t.Context(), tok); err != nil {
+		t.Fatalf("CreateOneTimeToken(%q): %v", tok.Hash, err)
+	}
+}
+
+func mustReplaceRecoveryCodes(t *testing.T, s account.RecoveryCodeStore, userID string, hashes []string) {
+	t.Helper()
+	if err := s.ReplaceRecoveryCodes(t.Context(), userID, hashes); err != nil {
+		t.Fatalf("ReplaceRecoveryCodes(%q, %q): %v", userID, hashes, err)
+	}
+}
+
+func wantRecoveryCodesLeft(t *testing.T, s account.RecoveryCodeStore, userID string, want int) {
+	t.Helper()
+	n, err := s.RecoveryCodesLeft(t.Context(), userID)
+	if err != nil {
+		t.Fatalf("RecoveryCodesLeft(%q): %v", userID, err)
+	}
+	if n != want {
+		t.Errorf("RecoveryCodesLeft(%q) = %d, want %d", userID, n, want)
+	}
+}
+
+func mustAddAuditEvent(t *testing.T, s account.AuditStore, e *account.AuditEvent) {
+	t.Helper()
+	if err := s.AddAuditEvent(t.Context(), e); err != nil {
+		t.Fatalf("AddAuditEvent(%q, %q): %v", e.UserID, e.Kind, err)
+	}
+	if e.ID == "" {
+		t.Fatalf("AddAuditEvent(%q, %q) left ID empty", e.UserID, e.Kind)
+	}
+}
+
+// wantAuditKinds checks the kinds of all of userID's events, newest first.
+func wantAuditKinds(t *testing.T, s account.AuditStore, userID string, want []string) {
+	t.Helper()
+	list, err := s.UserAuditEvents(t.Context(), userID, 100)
+	if err != nil {
+		t.Fatalf("UserAuditEvents(%q): %v", userID, err)
+	}
+	if got := auditKinds(list); !slices.Equal(got, want) {
+		t.Errorf("UserAuditEvents(%q) kinds = %q, want %q", userID, got, want)
+	}
+}
+
 func sessionHashes(list []latch.Session) []string {
 	var h []string
 	for _, s := range list {
@@ -192,6 +354,22 @@ func userNames(list []account.User) []string {
 	var h []string
 	for _, u := range list {
 		h = append(h, u.Username)
+	}
+	return h
+}
+
+func apiTokenNames(list []account.APIToken) []string {
+	var h []string
+	for _, t := range list {
+		h = append(h, t.Name)
+	}
+	return h
+}
+
+func auditKinds(list []account.AuditEvent) []string {
+	var h []string
+	for _, e := range list {
+		h = append(h, e.Kind)
 	}
 	return h
 }

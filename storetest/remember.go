@@ -16,13 +16,15 @@ import (
 // Beyond the interface's doc comments, the suite holds stores to these
 // readings of them: ExpiresAt equal to now is expired; RotateRemember
 // keeps every field of the old token but RotatedAt; DeleteUserRemember
-// counts each series once however many tokens it had.
+// counts each series once however many tokens it had. IP and UserAgent
+// are treated as for sessions (see [Sessions]).
 func Remember(t *testing.T, newStore func(t *testing.T) latch.RememberStore) {
 	tests := []struct {
 		name string
 		fn   func(*testing.T, latch.RememberStore)
 	}{
 		{"RoundTrip", testRememberRoundTrip},
+		{"ClientText", testRememberClientText},
 		{"Missing", testRememberMissing},
 		{"Expiry", testRememberExpiry},
 		{"Rotate", testRotateRemember},
@@ -69,6 +71,21 @@ func testRememberRoundTrip(t *testing.T, s latch.RememberStore) {
 	got := wantRemember(t, s, want.Selector, now, true)
 	if d := diffToken(got, want); d != "" {
 		t.Errorf("FindRemember after CreateRemember: %s", d)
+	}
+}
+
+func testRememberClientText(t *testing.T, s latch.RememberStore) {
+	now := timeNow()
+	want := liveToken("selector-odd-client", "1", "series-odd-client", now)
+	want.IP, want.UserAgent = "192.0.2.1\xff", oddUserAgent
+	mustCreateRemember(t, s, want)
+	got := wantRemember(t, s, want.Selector, now, true)
+	if !sameClientText(got.UserAgent, want.UserAgent) || !sameClientText(got.IP, want.IP) {
+		t.Errorf("IP, UserAgent = %q, %q; want %q, %q (or with invalid bytes replaced)", got.IP, got.UserAgent, want.IP, want.UserAgent)
+	}
+	got.IP, got.UserAgent = want.IP, want.UserAgent
+	if d := diffToken(got, want); d != "" {
+		t.Errorf("FindRemember: %s", d)
 	}
 }
 

@@ -21,7 +21,11 @@ import (
 // series are compared exactly ("7" is not "77"); DeleteUserSessions with
 // an empty userID and DeleteSeriesSessions with an empty series delete
 // nothing, since anonymous sessions belong to no user and sessions without
-// a series are in none; a store keeps its own copy of Data.
+// a series are in none; a store keeps its own copy of Data. IP and
+// UserAgent come from request headers, which may hold bytes that are not
+// UTF-8: a store accepts them, and keeps them verbatim or with each
+// invalid sequence replaced by U+FFFD (as strings.ToValidUTF8 does), so
+// that an odd client cannot make its own login fail.
 func Sessions(t *testing.T, newStore func(t *testing.T) latch.SessionStore) {
 	tests := []struct {
 		name string
@@ -29,6 +33,7 @@ func Sessions(t *testing.T, newStore func(t *testing.T) latch.SessionStore) {
 	}{
 		{"RoundTrip", testSessionRoundTrip},
 		{"Anonymous", testSessionAnonymous},
+		{"ClientText", testSessionClientText},
 		{"LargeData", testSessionLargeData},
 		{"DataNotAliased", testSessionDataNotAliased},
 		{"Missing", testSessionMissing},
@@ -80,6 +85,21 @@ func testSessionAnonymous(t *testing.T, s latch.SessionStore) {
 	got := wantSession(t, s, want.Hash, now, true)
 	if d := diffSession(got, want); d != "" {
 		t.Errorf("FindSession of an anonymous session with no data: %s", d)
+	}
+}
+
+func testSessionClientText(t *testing.T, s latch.SessionStore) {
+	now := timeNow()
+	want := liveSession("hash-odd-client", "1", now)
+	want.IP, want.UserAgent = "192.0.2.1\xff", oddUserAgent
+	mustSaveSession(t, s, want)
+	got := wantSession(t, s, want.Hash, now, true)
+	if !sameClientText(got.UserAgent, want.UserAgent) || !sameClientText(got.IP, want.IP) {
+		t.Errorf("IP, UserAgent = %q, %q; want %q, %q (or with invalid bytes replaced)", got.IP, got.UserAgent, want.IP, want.UserAgent)
+	}
+	got.IP, got.UserAgent = want.IP, want.UserAgent
+	if d := diffSession(got, want); d != "" {
+		t.Errorf("FindSession: %s", d)
 	}
 }
 

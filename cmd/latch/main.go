@@ -1,7 +1,14 @@
 // Command latch runs the latch web site and its administration commands.
 //
-//	latch [serve] [flags]   run the site (default http://127.0.0.1:8080)
-//	latch migrate [flags]   create or upgrade the database schema and exit
+//	latch [serve] [flags]               run the site (default http://127.0.0.1:8080)
+//	latch migrate [flags]               create or upgrade the database schema and exit
+//	latch user add|list|show|passwd|disable|enable|delete …
+//	                                    manage accounts
+//	latch sessions revoke USER          log a user out everywhere
+//	latch import [flags] FILE           import users from CSV, JSON or a Flask-SQLAlchemy database
+//
+// The administration commands work on the configured database: they take
+// the same -database and -redis flags (and LATCH_* variables) as serve.
 //
 // Every flag can also be set with an environment variable LATCH_<NAME>
 // (dashes become underscores); a flag given on the command line wins.
@@ -23,7 +30,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
@@ -37,15 +44,24 @@ func main() {
 const usage = `usage: latch [command] [flags]
 
 commands:
-  serve     run the web site (the default)
-  migrate   create or upgrade the database schema, then exit
+  serve                 run the web site (the default)
+  migrate               create or upgrade the database schema, then exit
+  user add|list|show|passwd|disable|enable|delete
+                        manage accounts ("latch user help" lists them)
+  sessions revoke USER  log a user out everywhere
+  import FILE           import users from CSV, JSON or a Flask-SQLAlchemy
+                        SQLite database, keeping their password hashes
 
-Run "latch <command> -h" for the flags of a command.
+Every command takes the configuration flags of serve (-database, -redis, …)
+or their LATCH_* variables. Run "latch <command> -h" for its flags.
 `
 
 // run is main without the process: tests call it with their own
-// arguments, environment and output.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// arguments, environment, input and output. stdin is read by the commands
+// that ask for a password or a confirmation; when it is a terminal (an
+// *os.File), they prompt on stderr without echo.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	std := stdio{in: stdin, out: stdout, errOut: stderr}
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -63,6 +79,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return migrate(ctx, cfg, stdout)
+	case "user":
+		return runUser(ctx, args, getenv, std)
+	case "sessions":
+		return runSessions(ctx, args, getenv, std)
+	case "import":
+		return runImport(ctx, args, getenv, std)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

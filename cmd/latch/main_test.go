@@ -23,7 +23,7 @@ func TestServeAndShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0"},
-			env(map[string]string{"LATCH_DATABASE": filepath.Join(dir, "env.db")}), outW, &logs)
+			env(map[string]string{"LATCH_DATABASE": filepath.Join(dir, "env.db")}), nil, outW, &logs)
 		outW.Close()
 	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
@@ -75,7 +75,7 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"migrate", "-database", filepath.Join(dir, "flag.db")},
-		env(map[string]string{"LATCH_DATABASE": filepath.Join(dir, "missing-dir", "env.db")}), &out, io.Discard)
+		env(map[string]string{"LATCH_DATABASE": filepath.Join(dir, "missing-dir", "env.db")}), nil, &out, io.Discard)
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
@@ -98,12 +98,12 @@ func TestBadConfigurationNamesTheFlag(t *testing.T) {
 		{[]string{"-log-level", "loud"}, nil, "-log-level"},
 	}
 	for _, tt := range tests {
-		err := run(context.Background(), append([]string{"serve"}, tt.args...), env(tt.env), io.Discard, io.Discard)
+		err := run(context.Background(), append([]string{"serve"}, tt.args...), env(tt.env), nil, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v %v: err = %v, want it to name %s", tt.args, tt.env, err, tt.want)
 		}
 	}
-	if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), nil, io.Discard, io.Discard); err == nil {
 		t.Error("unknown command accepted")
 	}
 }
