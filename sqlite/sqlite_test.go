@@ -357,6 +357,59 @@ func checkAppliedOnce(t *testing.T, s *sqlite.Store) {
 	}
 }
 
+// TestUpgradeFromFirstSchema opens a database made by the first
+// migration alone, with a user in it, as a site that ran an older latch
+// has: Open adds the account tables, and the user keeps working with the
+// new columns' defaults.
+func TestUpgradeFromFirstSchema(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latch.db")
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatalf("migrate to version 1: %v", err)
+	}
+	created := time.Now().Truncate(time.Millisecond)
+	if _, err := db.ExecContext(ctx, `INSERT INTO users (username, email, password_hash, created_at, disabled)
+		VALUES ('veteran', 'veteran@example.com', 'h', ?, 0)`, created.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, path)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != latestMigration(t) {
+		t.Fatalf("SchemaVersion after the upgrade = %d, %v; want %d", v, err, latestMigration(t))
+	}
+	u, err := s.UserByEmail(ctx, "veteran@example.com")
+	if err != nil {
+		t.Fatalf("the existing user after the upgrade: %v", err)
+	}
+	if u.Username != "veteran" || !u.CreatedAt.Equal(created) || u.EmailConfirmed() || u.TwoFactor() {
+		t.Errorf("the existing user after the upgrade = %+v, want veteran, unconfirmed, without two-factor", u)
+	}
+	if ok, err := s.UseTOTPStep(ctx, u.ID, 58000000); err != nil || !ok {
+		t.Errorf("UseTOTPStep of the existing user = %v, %v; want true", ok, err)
+	}
+	tok := &account.APIToken{UserID: u.ID, Name: "n", Hash: "h", CreatedAt: created}
+	if err := s.CreateAPIToken(ctx, tok); err != nil {
+		t.Errorf("CreateAPIToken for the existing user: %v", err)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.APITokenByHash(ctx, "h", created); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("the token after its user was deleted: error = %v, want ErrNotFound (foreign keys cascade)", err)
+	}
+}
+
 func TestOpenRejects(t *testing.T) {
 	dir := t.TempDir()
 	for _, path := range []string{

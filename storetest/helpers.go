@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -372,4 +373,31 @@ func auditKinds(list []account.AuditEvent) []string {
 		h = append(h, e.Kind)
 	}
 	return h
+}
+
+// raceOnce runs fn from n goroutines at once and returns how many of them
+// reported success; any error fails the test.
+func raceOnce(t *testing.T, n int, fn func() (bool, error)) int {
+	t.Helper()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		wins int
+	)
+	for range n {
+		wg.Go(func() {
+			ok, err := fn()
+			if err != nil {
+				t.Errorf("concurrent call: %v", err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return wins
 }

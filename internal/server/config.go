@@ -23,6 +23,9 @@ type Config struct {
 	BaseURL         *url.URL
 	Database        string
 	Redis           string
+	RedisPrefix     string
+	DBMaxConns      int
+	DBTimeout       time.Duration
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	Remember        time.Duration
@@ -61,6 +64,9 @@ var flagSpecs = []flagSpec{
 	{name: "base-url", def: "http://127.0.0.1:8080", usage: "public URL of the site (https turns on Secure cookies and HSTS)"},
 	{name: "database", def: "latch.db", usage: "SQLite file, or a postgres:// URL"},
 	{name: "redis", def: "", usage: "optional redis:// URL for sessions and rate limits"},
+	{name: "redis-prefix", def: "latch:", usage: "prefix of every Redis key, so sites can share a Redis"},
+	{name: "db-max-conns", def: "10", usage: "PostgreSQL connection pool size per instance"},
+	{name: "db-timeout", def: "5s", usage: "PostgreSQL connect and statement timeout"},
 	{name: "session-idle", def: "30m", usage: "log out after this long without a request"},
 	{name: "session-lifetime", def: "12h", usage: "log out this long after logging in, however busy"},
 	{name: "remember", def: "720h", usage: `how long "remember me" lasts`},
@@ -71,6 +77,17 @@ var flagSpecs = []flagSpec{
 	{name: "password-min-length", def: "8", usage: "shortest password accepted at sign-up and change (at least 8)"},
 	{name: "log-level", def: "info", usage: "debug, info, warn or error"},
 	{name: "log-format", def: "text", usage: "text or json"},
+}
+
+// IsBoolFlag reports whether the configuration flag name may be given
+// without a value, for commands that sort their arguments themselves.
+func IsBoolFlag(name string) bool {
+	for _, f := range flagSpecs {
+		if f.name == name {
+			return f.boolean
+		}
+	}
+	return false
 }
 
 // EnvName is the variable that sets a flag.
@@ -97,6 +114,11 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 		}
 		values[f.name] = fs.String(f.name, def, f.usage+" ("+EnvName(f.name)+")")
 	}
+	// Help shows the built-in defaults, never the LATCH_* values: those
+	// may hold credentials (a postgres:// or smtp:// URL with a password).
+	for _, f := range flagSpecs {
+		fs.Lookup(f.name).DefValue = f.def
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -110,8 +132,9 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 func build(v map[string]*string) (*Config, error) {
 	cfg := &Config{
 		Addr: *v["addr"], AdminAddr: *v["admin-addr"], Database: *v["database"], Redis: *v["redis"],
-		LogFormat: *v["log-format"], SMTP: *v["smtp"], SMTPFrom: *v["smtp-from"],
+		LogFormat: *v["log-format"], SMTP: *v["smtp"], SMTPFrom: *v["smtp-from"], RedisPrefix: *v["redis-prefix"],
 	}
+
 	var errs []error
 	bad := func(flagName, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("-%s: %s", flagName, fmt.Sprintf(format, args...)))
@@ -130,6 +153,16 @@ func build(v map[string]*string) (*Config, error) {
 	}
 	if cfg.Addr == "" {
 		bad("addr", "must not be empty")
+	}
+	if n, err := strconv.Atoi(*v["db-max-conns"]); err != nil || n < 1 || n > 1000 {
+		bad("db-max-conns", "want a number from 1 to 1000")
+	} else {
+		cfg.DBMaxConns = n
+	}
+	if d, err := time.ParseDuration(*v["db-timeout"]); err != nil || d < 100*time.Millisecond {
+		bad("db-timeout", "want a duration of at least 100ms, such as 5s")
+	} else {
+		cfg.DBTimeout = d
 	}
 	if cfg.AdminAddr != "" && cfg.AdminAddr == cfg.Addr {
 		bad("admin-addr", "must differ from -addr: metrics are not for the public")

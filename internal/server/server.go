@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/latchgo/latch"
@@ -17,7 +16,6 @@ import (
 	"github.com/latchgo/latch/internal/site"
 	"github.com/latchgo/latch/mailer"
 	"github.com/latchgo/latch/password"
-	"github.com/latchgo/latch/sqlite"
 	"github.com/latchgo/latch/throttle"
 )
 
@@ -29,18 +27,6 @@ type Backend interface {
 	account.Backend
 	Ping(ctx context.Context) error
 	Close() error
-}
-
-// OpenBackend opens (and migrates) the database the configuration names.
-func OpenBackend(ctx context.Context, cfg *Config) (Backend, error) {
-	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
-		return nil, errors.New("-database: PostgreSQL support is not built into this version")
-	}
-	st, err := sqlite.Open(ctx, cfg.Database)
-	if err != nil {
-		return nil, fmt.Errorf("open database %q: %w", cfg.Database, err)
-	}
-	return st, nil
 }
 
 // App is a wired-up latch site.
@@ -293,7 +279,7 @@ func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) error {
 
 // databaseKind names the database without its credentials, for logs.
 func databaseKind(dsn string) string {
-	if strings.HasPrefix(dsn, "postgres") {
+	if IsPostgres(dsn) {
 		return "postgresql"
 	}
 	return "sqlite:" + dsn

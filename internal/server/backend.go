@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/postgres"
+	"github.com/latchgo/latch/redis"
+	"github.com/latchgo/latch/sqlite"
+)
+
+// IsPostgres reports whether a -database value selects PostgreSQL.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// OpenBackend opens (and migrates) the database the configuration names,
+// and, with -redis, moves sessions and rate-limit counters to Redis.
+func OpenBackend(ctx context.Context, cfg *Config) (Backend, error) {
+	var db Backend
+	if IsPostgres(cfg.Database) {
+		pg, err := postgres.Open(ctx, cfg.Database,
+			postgres.WithMaxConns(int32(cfg.DBMaxConns)),
+			postgres.WithStatementTimeout(cfg.DBTimeout),
+			postgres.WithConnectTimeout(cfg.DBTimeout))
+		if err != nil {
+			return nil, fmt.Errorf("-database: open PostgreSQL: %w", err)
+		}
+		db = pg
+	} else {
+		st, err := sqlite.Open(ctx, cfg.Database)
+		if err != nil {
+			return nil, fmt.Errorf("-database: open SQLite file %q: %w", cfg.Database, err)
+		}
+		db = st
+	}
+	if cfg.Redis == "" {
+		return db, nil
+	}
+	rs, err := redis.Open(ctx, cfg.Redis, redis.WithPrefix(cfg.RedisPrefix))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("-redis: %w", err)
+	}
+	return &split{Backend: db, redis: rs}, nil
+}
+
+// split keeps sessions and rate-limit attempts in Redis and everything
+// else in the SQL database. The methods below take precedence over the
+// embedded Backend's.
+type split struct {
+	Backend
+	redis *redis.Store
+}
+
+// SQL returns the SQL half (for pool metrics).
+func (s *split) SQL() Backend { return s.Backend }
+
+// Redis returns the Redis half.
+func (s *split) Redis() *redis.Store { return s.redis }
+
+func (s *split) FindSession(ctx context.Context, hash string, now time.Time) (latch.Session, bool, error) {
+	return s.redis.FindSession(ctx, hash, now)
+}
+
+func (s *split) SaveSession(ctx context.Context, sess latch.Session) error {
+	return s.redis.SaveSession(ctx, sess)
+}
+
+func (s *split) TouchSession(ctx context.Context, hash string, lastSeen, expires time.Time) error {
+	return s.redis.TouchSession(ctx, hash, lastSeen, expires)
+}
+
+func (s *split) DeleteSession(ctx context.Context, hash string) error {
+	return s.redis.DeleteSession(ctx, hash)
+}
+
+func (s *split) DeleteUserSessions(ctx context.Context, userID, except string) (int, error) {
+	return s.redis.DeleteUserSessions(ctx, userID, except)
+}
+
+func (s *split) DeleteSeriesSessions(ctx context.Context, series string) error {
+	return s.redis.DeleteSeriesSessions(ctx, series)
+}
+
+func (s *split) UserSessions(ctx context.Context, userID string, now time.Time) ([]latch.Session, error) {
+	return s.redis.UserSessions(ctx, userID, now)
+}
+
+func (s *split) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	return s.redis.DeleteExpiredSessions(ctx, now)
+}
+
+func (s *split) AddAttempt(ctx context.Context, key string, at time.Time, window time.Duration) (int, error) {
+	return s.redis.AddAttempt(ctx, key, at, window)
+}
+
+func (s *split) Attempts(ctx context.Context, key string, now time.Time, window time.Duration) (int, time.Time, error) {
+	return s.redis.Attempts(ctx, key, now, window)
+}
+
+func (s *split) ResetAttempts(ctx context.Context, key string) error {
+	return s.redis.ResetAttempts(ctx, key)
+}
+
+func (s *split) DeleteExpiredAttempts(ctx context.Context, before time.Time) (int, error) {
+	return s.redis.DeleteExpiredAttempts(ctx, before)
+}
+
+// Ping checks both halves: the site is only ready when both answer.
+func (s *split) Ping(ctx context.Context) error {
+	if err := s.Backend.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if err := s.redis.Ping(ctx); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}
+
+func (s *split) Close() error {
+	return errors.Join(s.redis.Close(), s.Backend.Close())
+}

@@ -1,0 +1,183 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchgo/latch/account"
+)
+
+const userColumns = `id, username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret`
+
+// The case-insensitive comparisons are written exactly as the unique
+// indexes users_username_ci and users_email_ci are defined, so that the
+// planner uses them.
+const (
+	userByIDSQL       = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
+	userByEmailSQL    = `SELECT ` + userColumns + ` FROM users WHERE lower(email COLLATE "C") = lower($1::text COLLATE "C")`
+	userByUsernameSQL = `SELECT ` + userColumns + ` FROM users WHERE lower(username COLLATE "C") = lower($1::text COLLATE "C")`
+)
+
+func scanUser(row scanner) (account.User, error) {
+	var (
+		u         account.User
+		id        int64
+		confirmed *time.Time
+	)
+	err := row.Scan(&id, &u.Username, &u.Email, &u.PasswordHash, &u.CreatedAt, &u.Disabled, &confirmed, &u.TOTPSecret)
+	u.ID, u.CreatedAt, u.EmailConfirmedAt = formatID(id), u.CreatedAt.UTC(), fromNullTime(confirmed)
+	return u, err
+}
+
+// oneUser scans a lookup's row, reporting account.ErrNotFound for none.
+func oneUser(row pgx.Row, op string) (*account.User, error) {
+	u, err := scanUser(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres: %s: %w", op, account.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", op, err)
+	}
+	return &u, nil
+}
+
+// takenError maps the server's report of a clash on one of the users
+// table's unique indexes to the account error it means, or returns nil.
+// The constraint names are the indexes' in migrations/00001_init.sql.
+func takenError(err error) error {
+	switch name, _ := isViolation(err, uniqueViolation); name {
+	case "users_email_ci":
+		return account.ErrEmailTaken
+	case "users_username_ci":
+		return account.ErrUsernameTaken
+	}
+	return nil
+}
+
+// CreateUser implements [account.Store]. The unique indexes on
+// lower(username) and lower(email) refuse a clash even between racing
+// sign-ups on different instances.
+func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
+	var id int64
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		u.Username, u.Email, u.PasswordHash, u.CreatedAt, u.Disabled, nullTime(u.EmailConfirmedAt), u.TOTPSecret).Scan(&id)
+	if taken := takenError(err); taken != nil {
+		return fmt.Errorf("postgres: create user: %w", taken)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: create user: %w", err)
+	}
+	u.ID = formatID(id)
+	return nil
+}
+
+// UserByID implements [account.Store].
+func (s *Store) UserByID(ctx context.Context, id string) (*account.User, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return nil, fmt.Errorf("postgres: user by id: %w", account.ErrNotFound)
+	}
+	return oneUser(s.pool.QueryRow(ctx, userByIDSQL, n), "user by id")
+}
+
+// UserByEmail implements [account.Store].
+func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, error) {
+	if !storable(email) {
+		return nil, fmt.Errorf("postgres: user by email: %w", account.ErrNotFound)
+	}
+	return oneUser(s.pool.QueryRow(ctx, userByEmailSQL, email), "user by email")
+}
+
+// UserByUsername implements [account.Store].
+func (s *Store) UserByUsername(ctx context.Context, username string) (*account.User, error) {
+	if !storable(username) {
+		return nil, fmt.Errorf("postgres: user by username: %w", account.ErrNotFound)
+	}
+	return oneUser(s.pool.QueryRow(ctx, userByUsernameSQL, username), "user by username")
+}
+
+// SetPasswordHash implements [account.Store].
+func (s *Store) SetPasswordHash(ctx context.Context, id, hash string) error {
+	return s.updateUser(ctx, "set password hash", `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
+}
+
+// SetDisabled implements [account.Store].
+func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	return s.updateUser(ctx, "set disabled", `UPDATE users SET disabled = $2 WHERE id = $1`, id, disabled)
+}
+
+// updateUser runs query with arguments (id, values...) and reports
+// account.ErrNotFound when it matched no user, and ErrUsernameTaken or
+// ErrEmailTaken when a unique index refused the change.
+func (s *Store) updateUser(ctx context.Context, op, query, id string, values ...any) error {
+	n, ok := parseID(id)
+	if !ok {
+		return fmt.Errorf("postgres: %s: %w", op, account.ErrNotFound)
+	}
+	tag, err := s.pool.Exec(ctx, query, append([]any{n}, values...)...)
+	if taken := takenError(err); taken != nil {
+		return fmt.Errorf("postgres: %s: %w", op, taken)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: %s: %w", op, account.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteUser implements [account.Store]. One statement deletes the user,
+// their sessions and their remember-me tokens (which have no foreign key);
+// the foreign keys of the other tables cascade.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	n, ok := parseID(id)
+	if !ok {
+		return fmt.Errorf("postgres: delete user: %w", account.ErrNotFound)
+	}
+	var deleted int
+	err := s.pool.QueryRow(ctx, `
+		WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING id),
+		sessions AS (DELETE FROM sessions WHERE user_id = $2 AND EXISTS (SELECT 1 FROM gone)),
+		tokens AS (DELETE FROM remember_tokens WHERE user_id = $2 AND EXISTS (SELECT 1 FROM gone))
+		SELECT count(*) FROM gone`, n, id).Scan(&deleted)
+	if err != nil {
+		return fmt.Errorf("postgres: delete user: %w", err)
+	}
+	if deleted == 0 {
+		return fmt.Errorf("postgres: delete user: %w", account.ErrNotFound)
+	}
+	return nil
+}
+
+// ListUsers implements [account.Store]. Ids come from an identity and are
+// never reused, so the list is in id order, and a deleted user's id still
+// works as the after cursor.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]account.User, error) {
+	var from int64
+	if after != "" {
+		var ok bool
+		if from, ok = parseID(after); !ok {
+			return nil, errors.New("postgres: list users: after is not a user id")
+		}
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list users: %w", err)
+	}
+	list, err := collect(rows, scanUser)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list users: %w", err)
+	}
+	return list, nil
+}
