@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 )
 
 // UserSessions lists a user's active sessions, newest first, for a "your
@@ -123,4 +124,66 @@ func (m *Manager[U]) DeleteExpired(ctx context.Context) (sessions, tokens int, e
 		return sessions, 0, fmt.Errorf("delete expired remember tokens: %w", err)
 	}
 	return sessions, tokens, nil
+}
+
+// limitSessions ends the least recently used sessions of userID beyond
+// MaxSessions, never the one whose hash is keep (the session just
+// started).
+func (m *Manager[U]) limitSessions(ctx context.Context, userID, keep string) error {
+	if m.MaxSessions <= 0 || userID == "" {
+		return nil
+	}
+	all, err := m.store.UserSessions(ctx, userID, m.now())
+	if err != nil {
+		return fmt.Errorf("list sessions of %q: %w", userID, err)
+	}
+	if len(all) <= m.MaxSessions {
+		return nil
+	}
+	others := make([]Session, 0, len(all))
+	for _, s := range all {
+		if s.Hash != keep {
+			others = append(others, s)
+		}
+	}
+	// Most recently used first; the store lists by start, newest first,
+	// which breaks ties.
+	slices.SortStableFunc(others, func(a, b Session) int { return b.LastSeenAt.Compare(a.LastSeenAt) })
+	for _, s := range others[min(m.MaxSessions-1, len(others)):] {
+		if err := m.store.DeleteSession(ctx, s.Hash); err != nil {
+			return fmt.Errorf("delete session over the limit: %w", err)
+		}
+	}
+	return nil
+}
+
+// limitRemember ends the least recently used remember-me series of userID
+// beyond MaxSessions, with their sessions, never the series keep (the one
+// just started).
+func (m *Manager[U]) limitRemember(ctx context.Context, userID, keep string) error {
+	if m.MaxSessions <= 0 || userID == "" {
+		return nil
+	}
+	// One current token per series, most recently issued (used) first.
+	toks, err := m.store.UserRemember(ctx, userID, m.now())
+	if err != nil {
+		return fmt.Errorf("list remember tokens of %q: %w", userID, err)
+	}
+	if len(toks) <= m.MaxSessions {
+		return nil
+	}
+	kept := 1
+	for _, t := range toks {
+		if t.Series == keep {
+			continue
+		}
+		if kept < m.MaxSessions {
+			kept++
+			continue
+		}
+		if err := m.revokeSeries(ctx, t.Series); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -218,6 +218,14 @@ type Manager[U User] struct {
 	// long after the password was entered. Default 0: fresh for the life of
 	// the session, as in Flask-Login.
 	FreshTimeout time.Duration
+	// MaxSessions bounds how many sessions one user may have at a time,
+	// and, separately, how many remembered devices (ASVS 7.1.2). When a
+	// login or a remember-me restore starts one more, the user's least
+	// recently used sessions end; when a login starts one more remember-me
+	// series, the least recently used series end with their sessions. So a
+	// user's sessions cannot pile up without limit in the store, and the
+	// devices page stays readable. Default 100; 0 or less means no limit.
+	MaxSessions int
 
 	// RememberCookie is the remember-me cookie. Default name
 	// "latch_remember".
@@ -254,6 +262,10 @@ type Manager[U User] struct {
 	subscribers atomic.Pointer[[]subscriber[U]]
 }
 
+// DefaultMaxSessions is the default of Manager.MaxSessions: far more
+// devices than a person uses, few enough to bound what one account keeps.
+const DefaultMaxSessions = 100
+
 // New returns a Manager that keeps sessions and remember-me tokens in store
 // and loads users with loadUser, with every setting at its documented
 // default.
@@ -274,6 +286,7 @@ func New[U User](store Store, loadUser UserLoader[U]) *Manager[U] {
 		Cookie:                      Cookie{Name: "latch_session", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
 		IdleTimeout:                 30 * time.Minute,
 		AbsoluteTimeout:             12 * time.Hour,
+		MaxSessions:                 DefaultMaxSessions,
 		RememberCookie:              Cookie{Name: "latch_remember", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
 		RememberDuration:            30 * 24 * time.Hour,
 		RememberGrace:               30 * time.Second,

@@ -106,6 +106,14 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, st *state[U],
 	if err != nil {
 		return err
 	}
+	if err := m.limitSessions(ctx, id, s.rec.Hash); err != nil {
+		return err
+	}
+	if series != "" {
+		if err := m.limitRemember(ctx, id, series); err != nil {
+			return err
+		}
+	}
 	m.setSessionCookie(w, s.token)
 	st.sess, st.user, st.hasUser, st.fresh, st.source = s, u, true, o.fresh, SourceSession
 	if m.NoStore {

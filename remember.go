@@ -105,6 +105,9 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 	if err != nil {
 		return err
 	}
+	if err := m.limitSessions(ctx, t.UserID, s.rec.Hash); err != nil {
+		return err
+	}
 	m.setSessionCookie(w, s.token)
 	st.sess, st.user, st.hasUser, st.fresh, st.source = s, u, true, false, SourceRemember
 	m.emit(r, EventLoadedFromRemember, t.UserID, u, "")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -110,8 +111,10 @@ func (m *Manager[U]) saveSession(ctx context.Context, s *session) error {
 }
 
 // truncate shortens informational strings (User-Agent) kept in the store,
-// so a client cannot make the server store kilobytes per session.
+// so a client cannot make the server store kilobytes per session, and
+// makes them valid UTF-8, which every store can keep as text.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
 	}

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,7 @@ func (a *Auditor) Prune(ctx context.Context, retention time.Duration) (int, erro
 // truncateText bounds client-supplied text kept in the log, cutting on a
 // rune boundary.
 func truncateText(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
 	}

@@ -88,7 +88,8 @@ type Store interface {
 }
 
 // CredentialStore changes how a user proves who they are: the email
-// address that receives reset links, and the second factor.
+// address that receives reset links, and the second factor. Every method
+// returns ErrNotFound for a missing user.
 type CredentialStore interface {
 	// SetEmail changes a user's email and sets EmailConfirmedAt to
 	// confirmedAt (zero: unconfirmed). ErrEmailTaken if another user has
@@ -100,7 +101,8 @@ type CredentialStore interface {
 	// SetTOTP stores a user's TOTP secret ("" turns two-factor off) and
 	// forgets the last used step.
 	SetTOTP(ctx context.Context, id, secret string) error
-	// UseTOTPStep records that the code of time step `step` was used, if
+	// UseTOTPStep records that the code of time step `step` (a positive
+	// number: Unix time / 30) was used, if
 	// step is later than the last step recorded, and reports whether it
 	// was: a TOTP code is accepted once (ASVS 6.5.1). Atomic.
 	UseTOTPStep(ctx context.Context, id string, step int64) (bool, error)
@@ -120,21 +122,24 @@ type APIToken struct {
 	ExpiresAt time.Time
 }
 
-// APITokenStore keeps API tokens. Deleting a user deletes their tokens.
+// APITokenStore keeps API tokens. Deleting a user deletes their tokens;
+// creating one for a missing user is ErrNotFound.
 type APITokenStore interface {
 	// CreateAPIToken inserts t and sets t.ID.
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	// APITokenByHash returns the token with this hash, unless it is
 	// missing or expired at now (ErrNotFound).
 	APITokenByHash(ctx context.Context, hash string, now time.Time) (*APIToken, error)
-	// UserAPITokens lists a user's tokens, newest first.
+	// UserAPITokens lists a user's tokens, newest first, expired ones
+	// included (the owner sees them until they revoke them).
 	UserAPITokens(ctx context.Context, userID string) ([]APIToken, error)
 	// DeleteAPIToken deletes token id if it belongs to userID
 	// (ErrNotFound otherwise: one user cannot delete another's token).
 	DeleteAPIToken(ctx context.Context, userID, id string) error
 	// DeleteUserAPITokens deletes every token of a user.
 	DeleteUserAPITokens(ctx context.Context, userID string) (int, error)
-	// TouchAPIToken sets LastUsedAt.
+	// TouchAPIToken sets LastUsedAt; a token deleted meanwhile is not an
+	// error.
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 }
 
@@ -177,9 +182,14 @@ type OneTimeTokenStore interface {
 	// DeleteUserOneTimeTokens deletes a user's tokens of one purpose, or
 	// of every purpose when purpose is "".
 	DeleteUserOneTimeTokens(ctx context.Context, userID string, purpose Purpose) error
+	// DeleteExpiredOneTimeTokens deletes tokens expired at now and
+	// reports how many, so links nobody opened do not pile up.
+	DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int, error)
 }
 
 // RecoveryCodeStore keeps the hashes of two-factor recovery codes.
+// Deleting a user deletes their codes; storing codes for a missing user is
+// ErrNotFound.
 type RecoveryCodeStore interface {
 	// ReplaceRecoveryCodes deletes a user's codes and stores new ones.
 	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error
@@ -208,7 +218,8 @@ type AuditEvent struct {
 type AuditStore interface {
 	// AddAuditEvent stores e and sets e.ID.
 	AddAuditEvent(ctx context.Context, e *AuditEvent) error
-	// UserAuditEvents returns a user's newest events, newest first.
+	// UserAuditEvents returns a user's newest events, newest first; none
+	// for limit <= 0 or an empty userID.
 	UserAuditEvents(ctx context.Context, userID string, limit int) ([]AuditEvent, error)
 	// DeleteAuditEventsBefore deletes events older than before.
 	DeleteAuditEventsBefore(ctx context.Context, before time.Time) (int, error)

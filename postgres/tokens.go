@@ -268,3 +268,21 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, erro
 	}
 	return n, nil
 }
+
+// DeleteExpiredOneTimeTokens implements [account.OneTimeTokenStore].
+func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM one_time_tokens WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete expired one-time tokens: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// CountSessions counts the unexpired sessions, for a metrics gauge.
+func (s *Store) CountSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE expires_at > $1`, now).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count sessions: %w", err)
+	}
+	return n, nil
+}

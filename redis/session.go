@@ -338,3 +338,18 @@ func escapeGlob(s string) string {
 	}
 	return string(b)
 }
+
+// CountSessions counts the session keys, for a metrics gauge. It scans
+// the prefix's keys, so call it rarely (the latch site caches it for a
+// minute); Redis expires keys itself, so every key found is live.
+func (s *Store) CountSessions(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	iter := s.client.ScanType(ctx, 0, escapeGlob(s.prefix)+"s:*", 1000, "hash").Iterator()
+	for iter.Next(ctx) {
+		n++
+	}
+	if err := iter.Err(); err != nil {
+		return 0, fmt.Errorf("redis: count sessions: %w", err)
+	}
+	return n, nil
+}

@@ -351,3 +351,9 @@ func parseID(id string) (int64, bool) {
 }
 
 func formatID(n int64) string { return strconv.FormatInt(n, 10) }
+
+// PoolStats returns the statistics of the writer and reader connection
+// pools, for metrics.
+func (s *Store) PoolStats() (writer, reader sql.DBStats) {
+	return s.write.Stats(), s.read.Stats()
+}

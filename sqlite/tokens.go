@@ -283,3 +283,21 @@ func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (
 	}
 	return list, rows.Err()
 }
+
+// DeleteExpiredOneTimeTokens implements [account.OneTimeTokenStore].
+func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM one_time_tokens WHERE expires_at <= ?`, millis(now))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete expired one-time tokens: %w", err)
+	}
+	return rowsAffected(res, "delete expired one-time tokens")
+}
+
+// CountSessions counts the unexpired sessions, for a metrics gauge.
+func (s *Store) CountSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE expires_at > ?`, millis(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count sessions: %w", err)
+	}
+	return n, nil
+}

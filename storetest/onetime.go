@@ -36,6 +36,7 @@ func OneTimeTokens(t *testing.T, newStore func(t *testing.T) account.Backend) {
 		{"UnknownUser", testOneTimeTokenUnknownUser},
 		{"DeleteUserOneTimeTokens", testDeleteUserOneTimeTokens},
 		{"DeleteUser", testOneTimeTokensDeleteUser},
+		{"DeleteExpired", testDeleteExpiredOneTimeTokens},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -261,4 +262,27 @@ func testOneTimeTokensDeleteUser(t *testing.T, s account.Backend) {
 	}
 	consume(t, s, account.PurposeReset, "hash-leaver", now, false)
 	consume(t, s, account.PurposeReset, "hash-stayer", now, true)
+}
+
+func testDeleteExpiredOneTimeTokens(t *testing.T, s account.Backend) {
+	now := timeNow()
+	a, b := newUser("sweep-a"), newUser("sweep-b")
+	mustCreateUser(t, s, a)
+	mustCreateUser(t, s, b)
+	old := liveOneTimeToken("hash-sweep-old", a.ID, account.PurposeReset, now)
+	old.ExpiresAt = now.Add(-time.Minute)
+	edge := liveOneTimeToken("hash-sweep-edge", a.ID, account.PurposeConfirm, now)
+	edge.ExpiresAt = now
+	live := liveOneTimeToken("hash-sweep-live", b.ID, account.PurposeReset, now)
+	for _, tok := range []account.OneTimeToken{old, edge, live} {
+		mustCreateOneTimeToken(t, s, tok)
+	}
+	n, err := s.DeleteExpiredOneTimeTokens(t.Context(), now)
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteExpiredOneTimeTokens = %d, %v; want 2, nil", n, err)
+	}
+	consume(t, s, live.Purpose, live.Hash, now.Add(-time.Second), true)
+	if n, err := s.DeleteExpiredOneTimeTokens(t.Context(), now); err != nil || n != 0 {
+		t.Fatalf("second sweep = %d, %v; want 0, nil", n, err)
+	}
 }

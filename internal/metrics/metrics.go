@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,7 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	logins   *prometheus.CounterVec
 	hashWait prometheus.Histogram
+	pools    *poolCollector
 }
 
 // New registers the standard process and Go collectors and the site's own.
@@ -50,7 +52,8 @@ func New() *Metrics {
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.logins, m.hashWait)
+	m.pools = &poolCollector{}
+	reg.MustRegister(m.requests, m.duration, m.logins, m.hashWait, m.pools)
 	for _, r := range []string{"ok", "failed", "limited", "inactive", "unconfirmed"} {
 		m.logins.WithLabelValues(r)
 	}
@@ -81,26 +84,90 @@ func (m *Metrics) HashQueue(inFlight, queued func() int) {
 	)
 }
 
-// Sessions exposes the number of active sessions, counted by count at
-// most once per scrape with a short timeout.
+// Sessions exposes the number of active sessions. Counting can be costly
+// (a table scan, a Redis SCAN), so the count is refreshed at most once a
+// minute, whatever the scrape interval.
 func (m *Metrics) Sessions(count func(context.Context) (int, error)) {
+	var (
+		mu   sync.Mutex
+		last time.Time
+		n    = -1.0
+	)
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "latch_sessions_active",
-		Help: "Unexpired sessions (logged-in and anonymous).",
+		Help: "Unexpired sessions (logged-in and anonymous), counted at most once a minute; -1 if counting failed.",
 	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := count(ctx)
-		if err != nil {
-			return -1
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) < time.Minute {
+			return n
 		}
-		return float64(n)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := count(ctx)
+		last, n = time.Now(), float64(c)
+		if err != nil {
+			n = -1
+		}
+		return n
 	}))
 }
 
-// SQLPool exposes database/sql pool statistics under a pool label.
-func (m *Metrics) SQLPool(name string, db *sql.DB) {
-	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, name))
+// PoolSnapshot is a connection pool's state at one moment; counts and
+// durations are cumulative.
+type PoolSnapshot struct {
+	Open, InUse, Idle, Max int
+	WaitCount              int64
+	WaitDuration           time.Duration
+}
+
+// Pool exposes a connection pool's statistics under a pool label.
+func (m *Metrics) Pool(name string, stats func() PoolSnapshot) {
+	m.pools.mu.Lock()
+	defer m.pools.mu.Unlock()
+	m.pools.names = append(m.pools.names, name)
+	m.pools.stats = append(m.pools.stats, stats)
+}
+
+var (
+	poolOpen  = prometheus.NewDesc("latch_db_pool_connections", "Database connections by state.", []string{"pool", "state"}, nil)
+	poolMax   = prometheus.NewDesc("latch_db_pool_max_connections", "Database pool size limit.", []string{"pool"}, nil)
+	poolWaits = prometheus.NewDesc("latch_db_pool_waits_total", "Times a query waited for a free connection.", []string{"pool"}, nil)
+	poolWait  = prometheus.NewDesc("latch_db_pool_wait_seconds_total", "Total time queries waited for a free connection.", []string{"pool"}, nil)
+)
+
+// poolCollector reports every pool registered with Pool; one collector,
+// since a registry takes each metric description once.
+type poolCollector struct {
+	mu    sync.Mutex
+	names []string
+	stats []func() PoolSnapshot
+}
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- poolOpen
+	ch <- poolMax
+	ch <- poolWaits
+	ch <- poolWait
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, name := range c.names {
+		s := c.stats[i]()
+		ch <- prometheus.MustNewConstMetric(poolOpen, prometheus.GaugeValue, float64(s.InUse), name, "in_use")
+		ch <- prometheus.MustNewConstMetric(poolOpen, prometheus.GaugeValue, float64(s.Idle), name, "idle")
+		ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.Max), name)
+		ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.WaitCount), name)
+		ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.WaitDuration.Seconds(), name)
+	}
+}
+
+// SQLPool turns database/sql statistics into a PoolSnapshot.
+func SQLPool(st sql.DBStats) PoolSnapshot {
+	return PoolSnapshot{Open: st.OpenConnections, InUse: st.InUse, Idle: st.Idle, Max: st.MaxOpenConnections,
+		WaitCount: st.WaitCount, WaitDuration: st.WaitDuration}
 }
 
 // Handler serves the metrics in the Prometheus text format.

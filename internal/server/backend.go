@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/internal/metrics"
 	"github.com/latchgo/latch/postgres"
 	"github.com/latchgo/latch/redis"
 	"github.com/latchgo/latch/sqlite"
@@ -124,4 +125,36 @@ func (s *split) Ping(ctx context.Context) error {
 
 func (s *split) Close() error {
 	return errors.Join(s.redis.Close(), s.Backend.Close())
+}
+
+// CountSessions counts the sessions in Redis, for metrics.
+func (s *split) CountSessions(ctx context.Context, now time.Time) (int, error) {
+	return s.redis.CountSessions(ctx, now)
+}
+
+// registerBackendMetrics exposes the pools and session count of whatever
+// backend the configuration chose.
+func registerBackendMetrics(m *metrics.Metrics, b Backend) {
+	if c, ok := b.(interface {
+		CountSessions(context.Context, time.Time) (int, error)
+	}); ok {
+		m.Sessions(func(ctx context.Context) (int, error) { return c.CountSessions(ctx, time.Now()) })
+	}
+	db := b
+	if s, ok := b.(*split); ok {
+		db = s.Backend
+	}
+	switch st := db.(type) {
+	case *postgres.Store:
+		m.Pool("postgres", func() metrics.PoolSnapshot {
+			p := st.Stats()
+			return metrics.PoolSnapshot{
+				Open: int(p.TotalConns), InUse: int(p.AcquiredConns), Idle: int(p.IdleConns), Max: int(p.MaxConns),
+				WaitCount: p.EmptyAcquireCount, WaitDuration: p.EmptyAcquireWaitTime,
+			}
+		})
+	case *sqlite.Store:
+		m.Pool("sqlite_writer", func() metrics.PoolSnapshot { w, _ := st.PoolStats(); return metrics.SQLPool(w) })
+		m.Pool("sqlite_reader", func() metrics.PoolSnapshot { _, r := st.PoolStats(); return metrics.SQLPool(r) })
+	}
 }

@@ -83,6 +83,7 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 	hasher := password.NewHasher(password.DefaultParams)
 	hasher.OnWait = m.HashWait
 	m.HashQueue(hasher.InFlight, hasher.Queued)
+	registerBackendMetrics(m, backend)
 	accounts := account.NewService(backend, hasher, backend)
 	accounts.Hook = func(_ context.Context, e account.Event) {
 		if r, ok := loginResults[e.Kind]; ok {
@@ -237,7 +238,12 @@ func (a *App) cleanup(ctx context.Context) {
 			a.Logger.Warn("cleanup audit log", "err", err)
 			continue
 		}
-		a.Logger.Debug("cleanup", "sessions", s, "remember_tokens", r, "attempts", n, "audit_events", events)
+		links, err := a.Backend.DeleteExpiredOneTimeTokens(ctx, time.Now())
+		if err != nil {
+			a.Logger.Warn("cleanup mailed links", "err", err)
+			continue
+		}
+		a.Logger.Debug("cleanup", "sessions", s, "remember_tokens", r, "attempts", n, "audit_events", events, "links", links)
 	}
 }
 

@@ -38,7 +38,26 @@ type Config struct {
 	// pattern that served it ("unmatched" for 404s), method, status and
 	// duration. The server feeds it to Prometheus.
 	Observe func(route, method string, status int, d time.Duration)
+	// ReauthAfter is how long after the password (and second factor) was
+	// last entered the pages that change what protects the account
+	// (password, email, two-factor, API tokens, devices, deletion) may be
+	// used before they ask for it again (ASVS 7.5.1: full
+	// re-authentication before such changes). New sets it as the
+	// manager's FreshTimeout unless the caller set one. Default
+	// DefaultReauthAfter; negative keeps a login fresh for the life of
+	// its session.
+	ReauthAfter time.Duration
+	// RequireTwoFactor makes a second factor mandatory (ASVS 6.3.3): a
+	// logged-in user without one can only reach the page that sets it up
+	// (and log out), and their API tokens are refused, until they have
+	// one. Default false: two-factor authentication is each user's choice.
+	RequireTwoFactor bool
 }
+
+// DefaultReauthAfter is the default of Config.ReauthAfter: long enough to
+// finish changing account settings after logging in, short enough that a
+// session left open on a shared computer cannot change them.
+const DefaultReauthAfter = 10 * time.Minute
 
 // Deps are the library pieces the site is built on. Accounts and Auth are
 // required; a nil optional piece turns its pages off.
@@ -91,6 +110,12 @@ func New(cfg Config, deps Deps) (*Site, error) {
 	}
 	if cfg.Health == nil {
 		cfg.Health = func(context.Context) error { return nil }
+	}
+	if cfg.ReauthAfter == 0 {
+		cfg.ReauthAfter = DefaultReauthAfter
+	}
+	if cfg.ReauthAfter > 0 && deps.Auth.FreshTimeout == 0 {
+		deps.Auth.FreshTimeout = cfg.ReauthAfter
 	}
 	tpl, err := parseTemplates()
 	if err != nil {
