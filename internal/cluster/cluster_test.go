@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"fmt"
 	"net/url"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -141,5 +142,15 @@ func TestInstancesStartingTogetherMigrateOnce(t *testing.T) {
 		if r := newBrowser(t).login(inst.URL, "carol", false); r.status != 303 {
 			t.Fatalf("instance %d: login %d", i, r.status)
 		}
+	}
+}
+
+// TestMigrateCommand: `latch migrate` with PostgreSQL and Redis configured
+// reports the schema version and exits.
+func TestMigrateCommand(t *testing.T) {
+	pg, rd := services(t)
+	out, err := exec.Command(latchBinary(t), "migrate", "-database", pgSchema(t, pg), "-redis", rd).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "schema is at version") {
+		t.Fatalf("latch migrate: %v\n%s", err, out)
 	}
 }

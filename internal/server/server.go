@@ -293,6 +293,9 @@ func databaseKind(dsn string) string {
 
 // SchemaVersion reports the migration version of a backend that knows it.
 func SchemaVersion(ctx context.Context, b Backend) (int64, error) {
+	if s, ok := b.(*split); ok {
+		b = s.Backend
+	}
 	v, ok := b.(interface {
 		SchemaVersion(context.Context) (int64, error)
 	})

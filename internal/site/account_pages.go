@@ -53,6 +53,13 @@ func (s *Site) accountRoutes(mux *http.ServeMux) {
 	}
 }
 
+// refused logs a request for something that is not the user's own, such
+// as another user's session or token (ASVS 16.3.2). The answer is a 404,
+// so the log is the only place the attempt shows.
+func (s *Site) refused(r *http.Request, userID, why string) {
+	s.log(r).Warn("authorization refused", "user_id", userID, "method", r.Method, "path", r.URL.Path, "ip", s.clientIP(r), "why", why)
+}
+
 // me is the logged-in user of a request behind RequireLogin.
 func (s *Site) me(r *http.Request) *account.User {
 	u, _ := s.auth.CurrentUser(r)
@@ -87,7 +94,8 @@ func (s *Site) passwordForm(w http.ResponseWriter, r *http.Request) {
 
 // changePassword needs the current password as well as a fresh login
 // (ASVS 6.2.3), keeps this session, and ends every other session,
-// remember-me token and reset link.
+// remember-me token, reset link and API token: whoever knew the old
+// password may have made one (CVE-2024-21635).
 func (s *Site) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
@@ -133,8 +141,14 @@ func (s *Site) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	if s.tokens != nil {
+		if _, err := s.tokens.RevokeAll(r.Context(), u.ID); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
 	s.audit(r, u.ID, "password_changed", "")
-	s.done(w, r, "Your password is changed. Your other devices were logged out.", "/account")
+	s.done(w, r, "Your password is changed. Your other devices were logged out and your API tokens revoked.", "/account")
 }
 
 func (s *Site) emailForm(w http.ResponseWriter, r *http.Request) {
@@ -237,6 +251,7 @@ func (s *Site) revokeDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
+		s.refused(r, u.ID, "no such session or device of this user")
 		s.errorPage(w, r, http.StatusNotFound)
 		return
 	}

@@ -50,13 +50,17 @@ func echo(s string) string {
 }
 
 // nextParam is the validated "next" of a login form: from the query string
-// on GET, from the hidden field on POST. An unsafe value is dropped.
-func nextParam(r *http.Request) string {
+// on GET, from the hidden field on POST. An unsafe value is dropped and
+// logged: it is most likely an open-redirect attempt (ASVS 16.3.3).
+func (s *Site) nextParam(r *http.Request) string {
 	raw := r.URL.Query().Get("next")
 	if r.Method == http.MethodPost {
 		raw = formValue(r, "next")
 	}
-	next, _ := latch.SafeNext(raw)
+	next, ok := latch.SafeNext(raw)
+	if !ok && raw != "" {
+		s.log(r).Warn("unsafe next refused", "path", r.URL.Path, "next", echo(raw), "ip", s.clientIP(r))
+	}
 	return next
 }
 
@@ -131,7 +135,7 @@ func seconds(n int) string {
 }
 
 func (s *Site) loginForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "login", &view{Title: "Log in", Next: nextParam(r)})
+	s.render(w, r, http.StatusOK, "login", &view{Title: "Log in", Next: s.nextParam(r)})
 }
 
 func (s *Site) login(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +144,7 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 	}
 	email, pw := formValue(r, "email"), formValue(r, "password")
 	remember := formValue(r, "remember") != ""
-	v := &view{Title: "Log in", Next: nextParam(r), Form: map[string]string{"email": echo(email)}}
+	v := &view{Title: "Log in", Next: s.nextParam(r), Form: map[string]string{"email": echo(email)}}
 	if remember {
 		v.Form["remember"] = "1"
 	}
@@ -185,7 +189,7 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) reauthForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "reauth", &view{Title: "Confirm it’s you", Next: nextParam(r)})
+	s.render(w, r, http.StatusOK, "reauth", &view{Title: "Confirm it’s you", Next: s.nextParam(r)})
 }
 
 func (s *Site) reauth(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +197,7 @@ func (s *Site) reauth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, _ := s.auth.CurrentUser(r)
-	v := &view{Title: "Confirm it’s you", Next: nextParam(r)}
+	v := &view{Title: "Confirm it’s you", Next: s.nextParam(r)}
 	err := s.accounts.CheckPassword(r.Context(), u, formValue(r, "password"), s.clientIP(r))
 	if err == nil && u.TwoFactor() && s.twoFactor != nil {
 		// A full re-authentication asks for every factor (ASVS 7.5.1).

@@ -316,6 +316,7 @@ func (s *Site) revokeToken(w http.ResponseWriter, r *http.Request) {
 	u := s.me(r)
 	err := s.tokens.Revoke(r.Context(), u.ID, r.PathValue("id"))
 	if errors.Is(err, account.ErrNotFound) {
+		s.refused(r, u.ID, "no such API token of this user")
 		s.errorPage(w, r, http.StatusNotFound)
 		return
 	}
@@ -325,4 +326,38 @@ func (s *Site) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r, u.ID, "token_revoked", "")
 	s.done(w, r, "The token is revoked.", "/account/tokens")
+}
+
+// twoFactorSetupPaths are the pages a logged-in user who must still set up
+// a second factor may use: the set-up itself (with the re-authentication
+// it may ask for), logging in and out, and email confirmation.
+var twoFactorSetupPaths = map[string]bool{
+	"/account/2fa": true, "/account/2fa/enable": true, "/reauth": true,
+	"/login": true, "/login/2fa": true, "/logout": true,
+	"/confirm": true, "/confirm/resend": true,
+}
+
+// requireTwoFactor enforces Config.RequireTwoFactor: a logged-in user
+// without a second factor is sent to set one up, and an API token of such
+// a user is refused (403), whatever they ask for.
+func (s *Site) requireTwoFactor(next http.Handler) http.Handler {
+	if !s.cfg.RequireTwoFactor {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, ok := s.auth.CurrentUser(r)
+		if !ok || u.TwoFactor() || twoFactorSetupPaths[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if s.auth.Source(r) == latch.SourceRequest || latch.WantsJSON(r) || isAPI(r) {
+			latch.WriteJSONError(w, http.StatusForbidden, "two-factor authentication must be set up first")
+			return
+		}
+		if err := s.auth.AddFlash(w, r, "message", "Set up two-factor authentication to continue."); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		latch.Redirect(w, r, "/account/2fa")
+	})
 }

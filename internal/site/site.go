@@ -117,6 +117,9 @@ func New(cfg Config, deps Deps) (*Site, error) {
 	if cfg.ReauthAfter > 0 && deps.Auth.FreshTimeout == 0 {
 		deps.Auth.FreshTimeout = cfg.ReauthAfter
 	}
+	if cfg.RequireTwoFactor && deps.TwoFactor == nil {
+		return nil, errors.New("site: RequireTwoFactor needs Deps.TwoFactor")
+	}
 	tpl, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -163,7 +166,7 @@ func (s *Site) routes() http.Handler {
 		setRoute(r, "GET /static/{file}")
 		static.ServeHTTP(w, r)
 	})
-	root.Handle("/", s.auth.Handler(s.withErrorPages(pages)))
+	root.Handle("/", s.auth.Handler(s.requireTwoFactor(s.withErrorPages(pages))))
 
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(s.cfg.BaseURL.Scheme + "://" + s.cfg.BaseURL.Host); err != nil {
