@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -80,6 +81,8 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 		global += " user root;"
 	}
 	cmd := exec.Command(nginx, "-p", dir, "-c", conf, "-g", global)
+	// Its own process group, so the cleanup stops the workers too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -92,8 +95,15 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGQUIT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
 	})
 	u := newBrowser(t)
 	waitFor(t, 10*time.Second, "nginx to answer", func() bool {
