@@ -1,0 +1,111 @@
+package account_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/password"
+	"github.com/latchgo/latch/sqlite"
+)
+
+// openExampleStore opens a throwaway SQLite database for the examples.
+func openExampleStore() (*sqlite.Store, func()) {
+	dir, _ := os.MkdirTemp("", "account-example-")
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "example.db"))
+	if err != nil {
+		panic(err)
+	}
+	return st, func() { st.Close(); os.RemoveAll(dir) }
+}
+
+func ExampleService_SignUp() {
+	st, done := openExampleStore()
+	defer done()
+	svc := account.NewService(st, password.NewHasher(password.DefaultParams), st)
+	ctx := context.Background()
+
+	_, err := svc.SignUp(ctx, account.SignUpInput{Username: "al", Email: "alice@", Password: "password"}, "192.0.2.1")
+	var invalid *account.ValidationError
+	if errors.As(err, &invalid) {
+		fmt.Println("username:", invalid.Fields["username"])
+		fmt.Println("email:", invalid.Fields["email"])
+		fmt.Println("password:", invalid.Fields["password"])
+	}
+	u, err := svc.SignUp(ctx, account.SignUpInput{Username: "alice", Email: "alice@example.com", Password: "correct horse battery"}, "192.0.2.1")
+	fmt.Println(u.Username, err)
+	// Output:
+	// username: Use 3 to 32 characters.
+	// email: Enter a valid email address, like name@example.com.
+	// password: This password is too common; choose another.
+	// alice <nil>
+}
+
+func ExampleService_Authenticate() {
+	st, done := openExampleStore()
+	defer done()
+	svc := account.NewService(st, password.NewHasher(password.DefaultParams), st)
+	ctx := context.Background()
+	svc.SignUp(ctx, account.SignUpInput{Username: "alice", Email: "alice@example.com", Password: "correct horse battery"}, "192.0.2.1")
+
+	u, err := svc.Authenticate(ctx, "ALICE@example.com", "correct horse battery", "192.0.2.1")
+	fmt.Println(u.Username, err)
+	_, err = svc.Authenticate(ctx, "alice@example.com", "wrong", "192.0.2.1")
+	fmt.Println(err)
+	_, err = svc.Authenticate(ctx, "nobody@example.com", "wrong", "192.0.2.1")
+	fmt.Println(err) // the same answer, at the same cost
+	// Output:
+	// alice <nil>
+	// account: wrong email or password
+	// account: wrong email or password
+}
+
+func ExampleAPITokens() {
+	st, done := openExampleStore()
+	defer done()
+	ctx := context.Background()
+	svc := account.NewService(st, password.NewHasher(password.DefaultParams), nil)
+	u, _ := svc.SignUp(ctx, account.SignUpInput{Username: "alice", Email: "alice@example.com", Password: "correct horse battery"}, "")
+
+	tokens := account.NewAPITokens(st, st)
+	secret, _, _ := tokens.Create(ctx, u, "backup script", 30*24*time.Hour) // show secret once
+
+	// In a latch.Manager's RequestLoader:
+	r := httptest.NewRequest("GET", "/api/me", nil)
+	r.Header.Set("Authorization", "Bearer "+secret)
+	if s, ok := account.BearerToken(r); ok {
+		owner, err := tokens.Authenticate(ctx, s)
+		fmt.Println(owner.Username, err)
+	}
+	// Output: alice <nil>
+}
+
+func ExampleTwoFactor() {
+	st, done := openExampleStore()
+	defer done()
+	ctx := context.Background()
+	svc := account.NewService(st, password.NewHasher(password.DefaultParams), nil)
+	u, _ := svc.SignUp(ctx, account.SignUpInput{Username: "alice", Email: "alice@example.com", Password: "correct horse battery"}, "")
+
+	tf := account.NewTwoFactor(st, st, st)
+	enrol, _ := tf.NewEnrolment(u) // show enrol.QRCode and enrol.Secret
+	code, _ := totp.GenerateCode(enrol.Secret, time.Now())
+	recovery, err := tf.Enable(ctx, u, enrol.Secret, code)
+	fmt.Println(len(recovery), "recovery codes", err)
+
+	usedRecovery, err := tf.Verify(ctx, u, recovery[0]) // the second step of a login
+	fmt.Println(usedRecovery, err)
+	_, err = tf.Verify(ctx, u, recovery[0])
+	fmt.Println(err)
+	// Output:
+	// 10 recovery codes <nil>
+	// true <nil>
+	// account: wrong or used code
+}
