@@ -128,8 +128,10 @@ func (m *Manager[U]) DeleteExpired(ctx context.Context) (sessions, tokens int, e
 
 // limitSessions ends the least recently used sessions of userID beyond
 // MaxSessions, never the one whose hash is keep (the session just
-// started).
-func (m *Manager[U]) limitSessions(ctx context.Context, userID, keep string) error {
+// started). An ended session takes its remember-me series with it, as
+// RevokeSession does, unless that is keepSeries (the series of the session
+// just started): the device is logged out, not just its tab.
+func (m *Manager[U]) limitSessions(ctx context.Context, userID, keep, keepSeries string) error {
 	if m.MaxSessions <= 0 || userID == "" {
 		return nil
 	}
@@ -153,13 +155,20 @@ func (m *Manager[U]) limitSessions(ctx context.Context, userID, keep string) err
 		if err := m.store.DeleteSession(ctx, s.Hash); err != nil {
 			return fmt.Errorf("delete session over the limit: %w", err)
 		}
+		if s.Series != "" && s.Series != keepSeries {
+			if err := m.revokeSeries(ctx, s.Series); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
 // limitRemember ends the least recently used remember-me series of userID
 // beyond MaxSessions, with their sessions, never the series keep (the one
-// just started).
+// just started). It counts the series left after limitSessions: those of
+// remembered devices without a live session (a closed browser), by when
+// their token was last used.
 func (m *Manager[U]) limitRemember(ctx context.Context, userID, keep string) error {
 	if m.MaxSessions <= 0 || userID == "" {
 		return nil

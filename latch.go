@@ -220,11 +220,14 @@ type Manager[U User] struct {
 	FreshTimeout time.Duration
 	// MaxSessions bounds how many sessions one user may have at a time,
 	// and, separately, how many remembered devices (ASVS 7.1.2). When a
-	// login or a remember-me restore starts one more, the user's least
-	// recently used sessions end; when a login starts one more remember-me
-	// series, the least recently used series end with their sessions. So a
-	// user's sessions cannot pile up without limit in the store, and the
-	// devices page stays readable. Default 100; 0 or less means no limit.
+	// login or a remember-me restore starts one more session, the user's
+	// least recently used sessions end, each with its remember-me series
+	// (the device is logged out, as with RevokeSession); when a login
+	// starts one more remember-me series, the least recently used
+	// remembered devices end. The new login always succeeds. So a user's
+	// sessions cannot pile up without limit in the store, and the devices
+	// page stays readable. Default DefaultMaxSessions; 0 or less means no
+	// limit.
 	MaxSessions int
 
 	// RememberCookie is the remember-me cookie. Default name

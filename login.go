@@ -106,7 +106,7 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, st *state[U],
 	if err != nil {
 		return err
 	}
-	if err := m.limitSessions(ctx, id, s.rec.Hash); err != nil {
+	if err := m.limitSessions(ctx, id, s.rec.Hash, series); err != nil {
 		return err
 	}
 	if series != "" {

@@ -1034,3 +1034,61 @@ func TestWantsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestASVS_7_1_2_MaxSessions: a user's sessions and remembered devices are
+// bounded; the least recently used go first, the new one never does, and
+// other users are not touched.
+func TestASVS_7_1_2_MaxSessions(t *testing.T) {
+	if latch.New(memstore.New(), func(context.Context, string) (*testUser, error) { return nil, latch.ErrNoUser }).MaxSessions != latch.DefaultMaxSessions {
+		t.Fatal("MaxSessions does not default to DefaultMaxSessions")
+	}
+	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.MaxSessions = 2 })
+	ctx := context.Background()
+	bob := h.browser()
+	bob.do("POST", "/login/bob?remember=1")
+	a, b, c := h.browser(), h.browser(), h.browser()
+	a.do("POST", "/login/alice?remember=1")
+	h.clock.Advance(time.Minute)
+	b.do("POST", "/login/alice?remember=1")
+	h.clock.Advance(time.Minute)
+	// a is used again, so b becomes the least recently used.
+	if got := a.me(); !strings.HasPrefix(got, "alice") {
+		t.Fatalf("a: %q", got)
+	}
+	h.clock.Advance(time.Minute)
+	c.do("POST", "/login/alice?remember=1")
+	if got := b.me(); got != "anonymous" {
+		t.Fatalf("least recently used session survived: %q", got)
+	}
+	for name, br := range map[string]*browser{"a": a, "c": c, "bob": bob} {
+		if got := br.me(); got == "anonymous" {
+			t.Fatalf("%s lost its session", name)
+		}
+	}
+	// The remember-me series: at most 2, the oldest one went.
+	toks, _ := h.m.UserRememberTokens(ctx, "alice")
+	if len(toks) != 2 {
+		t.Fatalf("%d remembered devices, want 2", len(toks))
+	}
+	b.restart()
+	if got := b.me(); got != "anonymous" {
+		t.Fatalf("the evicted device came back through remember me: %q", got)
+	}
+	// A remember-me restore is a new session too, and stays within the
+	// bound.
+	c.restart()
+	if got := c.me(); !strings.HasPrefix(got, "alice remember") {
+		t.Fatalf("c after restart: %q", got)
+	}
+	if s, _ := h.m.UserSessions(ctx, "alice"); len(s) > 2 {
+		t.Fatalf("%d sessions after a restore", len(s))
+	}
+	// 0 means no limit.
+	u := newHarness(t, func(m *latch.Manager[*testUser]) { m.MaxSessions = 0 })
+	for range 5 {
+		u.browser().do("POST", "/login/alice")
+	}
+	if s, _ := u.m.UserSessions(ctx, "alice"); len(s) != 5 {
+		t.Fatalf("unlimited: %d sessions", len(s))
+	}
+}

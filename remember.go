@@ -105,7 +105,7 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 	if err != nil {
 		return err
 	}
-	if err := m.limitSessions(ctx, t.UserID, s.rec.Hash); err != nil {
+	if err := m.limitSessions(ctx, t.UserID, s.rec.Hash, t.Series); err != nil {
 		return err
 	}
 	m.setSessionCookie(w, s.token)

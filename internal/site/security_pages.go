@@ -252,13 +252,19 @@ func (s *Site) replaceRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 
 // loadFromToken is the manager's request loader: an "Authorization:
 // Bearer" API token logs its owner in for that request only.
+// A refused token is logged (never the token itself): it is a failed
+// authentication (ASVS 16.3.1).
 func (s *Site) loadFromToken(r *http.Request) (*account.User, error) {
 	secret, ok := account.BearerToken(r)
 	if !ok {
+		if r.Header.Get("Authorization") != "" {
+			s.log(r).Warn("API token refused", "why", "not a bearer API token", "ip", s.clientIP(r))
+		}
 		return nil, latch.ErrNoUser
 	}
 	u, err := s.tokens.Authenticate(r.Context(), secret)
 	if errors.Is(err, account.ErrNotFound) {
+		s.log(r).Warn("API token refused", "why", "unknown, expired or of a disabled user", "ip", s.clientIP(r))
 		return nil, fmt.Errorf("API token: %w", latch.ErrNoUser)
 	}
 	return u, err

@@ -243,8 +243,15 @@ func (s *Site) subscribe() {
 	}
 }
 
-// audit records an event of the request's user in the audit log.
+// audit records an event of the request's user in the audit log, and
+// logs it: a failed second factor, a password or email change, a new API
+// token are security events the operator must see too (ASVS 16.3.1).
 func (s *Site) audit(r *http.Request, userID, kind, detail string) {
+	level := slog.LevelInfo
+	if kind == "2fa_failed" {
+		level = slog.LevelWarn
+	}
+	s.log(r).Log(r.Context(), level, "account event", "event", kind, "user_id", userID, "ip", s.clientIP(r))
 	s.recordCtx(r.Context(), userID, kind, s.clientIP(r), r.UserAgent(), detail)
 }
 
