@@ -103,7 +103,8 @@ func (p Policy) Validate() error {
 // (an email address) the part before the '@' is checked as well.
 //
 // The checks, in order: length (code points after NFKC, and MaxBytes),
-// one repeated character, the common-password list, context words.
+// one repeated character, the common-password list, a run of keys or
+// digits, context words.
 func (p Policy) Check(password string, context ...string) error {
 	p = p.effective()
 	if len(password) > MaxBytes {
@@ -124,6 +125,9 @@ func (p Policy) Check(password string, context ...string) error {
 	if isCommonNormalized(lower) {
 		return &PolicyError{Reason: Common, Message: "This password is too common; choose another."}
 	}
+	if sequential(lower) {
+		return &PolicyError{Reason: Repetitive, Message: "Don't use a run of keys or numbers; choose another password."}
+	}
 	for _, word := range context {
 		w := strings.ToLower(norm.NFKC.String(strings.TrimSpace(word)))
 		if containsWord(lower, w) {
@@ -134,6 +138,32 @@ func (p Policy) Check(password string, context ...string) error {
 		}
 	}
 	return nil
+}
+
+// walks are the runs people type instead of a password: keyboard rows,
+// the digits and the alphabet, each repeated so runs may wrap around.
+var walks = func() []string {
+	var out []string
+	for _, w := range []string{"1234567890", "qwertyuiopasdfghjklzxcvbnm", "qwertzuiopasdfghjklyxcvbnm",
+		"azertyuiopqsdfghjklmwxcvbn", "abcdefghijklmnopqrstuvwxyz", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p"} {
+		r := []rune(w)
+		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+			r[i], r[j] = r[j], r[i]
+		}
+		out = append(out, strings.Repeat(w, 8), strings.Repeat(string(r), 8))
+	}
+	return out
+}()
+
+// sequential reports whether the whole password is one run along a walk
+// ("123456789012", "qwertyuiopas", "zyxwvuts").
+func sequential(lower string) bool {
+	for _, w := range walks {
+		if strings.Contains(w, lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // effective is p as Check applies it: the zero Policy is DefaultPolicy,

@@ -51,6 +51,13 @@ func TestPolicyCheck(t *testing.T) {
 		{"repeated character, mixed case", "AaAaAaAaAa", nil, password.Repetitive},
 		{"repeated space", "            ", nil, password.Repetitive},
 		{"repeated emoji", strings.Repeat("🙂", 12), nil, password.Repetitive},
+		{"digit run wrapping", "123456789012345", nil, password.Repetitive},
+		{"keyboard rows", "qwertyuiopasdfgh", nil, password.Repetitive},
+		{"keyboard rows, upper case", "QWERTYUIOPASDFGH", nil, password.Repetitive},
+		{"alphabet backwards", "zyxwvutsrqpo", nil, password.Repetitive},
+		{"digits backwards", "0987654321098", nil, password.Repetitive},
+		{"keyboard columns", "3edc4rfv5tgb6yhn", nil, password.Repetitive},
+		{"azerty row", "azertyuiopqsd", nil, password.Repetitive},
 
 		{"contains username", "my name is alice_w!", ctxWords, password.Context},
 		{"equals username, other case", "ALICE_W-ALICE_W", ctxWords, password.Context},

@@ -88,7 +88,7 @@ func main() {
 	fs.DurationVar(&quietWait, "quiet-wait", 90*time.Second, "longest wait for a quiet machine before each window")
 	fs.StringVar(&o.only, "only", "", "measure only these figures, e.g. 3 or 1,4 (sign-ups always run: the others need the users)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
-	fs.StringVar(&o.profileDir, "profile", "", "directory for CPU profiles of the server (first window of each load) and a heap profile after the burst; every phase then runs the latchbench binary")
+	fs.StringVar(&o.profileDir, "profile", "", "directory for CPU profiles of the server (first window of each load; execution traces too for the flood windows) and a heap profile after the burst; every phase then runs the latchbench binary")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, database, server log)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./cmd/latch-load [flags]")
@@ -182,17 +182,19 @@ type Login struct {
 }
 
 type FloodRun struct {
-	Flood    Stats   `json:"flood"`
-	Page     Stats   `json:"page"`
-	P99Ratio float64 `json:"p99_ratio"`
-	CPU      CPUUse  `json:"cpu"`
+	Flood          Stats     `json:"flood"`
+	Page           Stats     `json:"page"`
+	P99Ratio       float64   `json:"p99_ratio"` // pooled p99 of the page during the flood ÷ without
+	PageP99Windows []float64 `json:"page_p99_ms_per_window"`
+	CPU            CPUUse    `json:"cpu"`
 }
 
 type Flood struct {
-	Baseline    Stats    `json:"baseline_page"`
-	BaselineCPU CPUUse   `json:"baseline_cpu"`
-	SingleIP    FloodRun `json:"single_client"`
-	Distributed FloodRun `json:"distributed"`
+	Baseline           Stats     `json:"baseline_page"`
+	BaselineP99Windows []float64 `json:"baseline_p99_ms_per_window"`
+	BaselineCPU        CPUUse    `json:"baseline_cpu"`
+	SingleIP           FloodRun  `json:"single_client"`
+	Distributed        FloodRun  `json:"distributed"`
 }
 
 type Memory struct {
@@ -230,6 +232,7 @@ type series struct {
 	el       time.Duration
 	cpu      cpuAcc
 	profiled bool
+	p99s     []float64 // each window's p99, ms
 }
 
 func newSeries(name string) *series { return &series{name: name, rec: newRecorder()} }
@@ -252,6 +255,7 @@ func (s *series) window(srv *server, prof func(*server, string, time.Duration) <
 		}
 		s.profiled = true
 	}
+	s.p99s = append(s.p99s, rec.stats(el, 0).P99ms)
 	s.rec.merge(rec)
 	s.el += el
 	s.cpu.add(use, el.Seconds())
@@ -320,7 +324,16 @@ func run(ctx context.Context, o options) (*Result, error) {
 		if o.profileDir == "" {
 			return s.profile(0, "")
 		}
-		return s.profile(d, filepath.Join(o.profileDir, name+".cpu.pprof"))
+		cpu := s.profile(d, filepath.Join(o.profileDir, name+".cpu.pprof"))
+		if !strings.HasPrefix(name, "flood") {
+			return cpu
+		}
+		// Page latency under a flood is about scheduling, which an
+		// execution trace shows (go tool trace -pprof=sched).
+		tr := s.trace(min(d, 3*time.Second), filepath.Join(o.profileDir, name+".trace"))
+		done := make(chan error, 1)
+		go func() { done <- errors.Join(<-cpu, <-tr) }()
+		return done
 	}
 	start := func(bin string) (*server, error) { return startServer(ctx, bin, db, logPath, pprofAddr, env) }
 
@@ -439,9 +452,9 @@ func run(ctx context.Context, o options) (*Result, error) {
 				return pg, pel
 			})
 		}
-		res.Flood.Baseline, res.Flood.BaselineCPU = base.stats(200), base.cpu.use()
-		res.Flood.SingleIP = FloodRun{Flood: singleFlood.stats(singleEl, 429), Page: single.stats(200), CPU: single.cpu.use()}
-		res.Flood.Distributed = FloodRun{Flood: distFlood.stats(distEl, 422), Page: dist.stats(200), CPU: dist.cpu.use()}
+		res.Flood.Baseline, res.Flood.BaselineCPU, res.Flood.BaselineP99Windows = base.stats(200), base.cpu.use(), base.p99s
+		res.Flood.SingleIP = FloodRun{Flood: singleFlood.stats(singleEl, 429), Page: single.stats(200), CPU: single.cpu.use(), PageP99Windows: single.p99s}
+		res.Flood.Distributed = FloodRun{Flood: distFlood.stats(distEl, 422), Page: dist.stats(200), CPU: dist.cpu.use(), PageP99Windows: dist.p99s}
 		for _, fr := range []*FloodRun{&res.Flood.SingleIP, &res.Flood.Distributed} {
 			if res.Flood.Baseline.P99ms > 0 {
 				fr.P99Ratio = fr.Page.P99ms / res.Flood.Baseline.P99ms
@@ -757,12 +770,14 @@ func printTable(out io.Writer, r *Result) {
 	row("  LOGIN-PATH RATIO (logins/s ÷ verifies/s)", fmt.Sprintf("%.3f", l.Ratio), "", "", "")
 	f := r.Flood
 	row(fmt.Sprintf("3 page at %.0f req/s, no flood", o.PageRate), "", lat(f.Baseline), statusMix(f.Baseline), cores(f.BaselineCPU))
+	row("  its p99 per window", "", msList(f.BaselineP99Windows), "", "")
 	for _, x := range []struct {
 		name string
 		fr   FloodRun
 	}{{"one client", f.SingleIP}, {"distributed", f.Distributed}} {
 		row(fmt.Sprintf("  flood %.0f/s, %s", o.FloodRate, x.name), fmt.Sprintf("%.0f answers/s", float64(x.fr.Flood.Requests)/x.fr.Flood.Seconds), lat(x.fr.Flood), statusMix(x.fr.Flood)+dropped(x.fr.Flood), "")
 		row("  page during it", "", lat(x.fr.Page), statusMix(x.fr.Page)+dropped(x.fr.Page), cores(x.fr.CPU))
+		row("  its p99 per window", "", msList(x.fr.PageP99Windows), "", "")
 		row("  FLOOD P99 RATIO, "+x.name, fmt.Sprintf("%.2f", x.fr.P99Ratio), "", "", "")
 	}
 	mm := r.Memory
@@ -785,6 +800,14 @@ func printTable(out io.Writer, r *Result) {
 	if r.Profiles != "" {
 		fmt.Fprintf(out, "\nCPU profiles (first window of each load) and a heap profile after the burst are in %s, e.g.\n  go tool pprof -top %s/page-auth.cpu.pprof\n", r.Profiles, r.Profiles)
 	}
+}
+
+func msList(v []float64) string {
+	var parts []string
+	for _, x := range v {
+		parts = append(parts, fmt.Sprintf("%.1f", x))
+	}
+	return strings.Join(parts, " ") + " ms"
 }
 
 func dropped(s Stats) string {

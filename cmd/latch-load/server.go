@@ -225,6 +225,20 @@ func (s *server) profile(d time.Duration, path string) <-chan error {
 	return done
 }
 
+// trace fetches an execution trace of d from the server's pprof listener
+// into path; wait on the returned channel.
+func (s *server) trace(d time.Duration, path string) <-chan error {
+	done := make(chan error, 1)
+	if s.pprof == "" {
+		done <- nil
+		return done
+	}
+	go func() {
+		done <- fetchTo(fmt.Sprintf("%s/debug/pprof/trace?seconds=%d", s.pprof, max(1, int(d/time.Second))), path)
+	}()
+	return done
+}
+
 // heapProfile saves the server's heap profile (in-use and allocated
 // since start) into path.
 func (s *server) heapProfile(path string) error {

@@ -417,6 +417,26 @@ func TestSessionsRevoke(t *testing.T) {
 	latchRun(t, db, "", "sessions", "list").fails(t, "want the command revoke")
 	latchRun(t, db, "", "sessions", "revoke").fails(t, "want USER")
 	latchRun(t, db, "", "sessions", "revoke", "#2").fails(t, `no user "#2"`)
+	latchRun(t, db, "", "sessions", "revoke", "-all", "alice").fails(t, "-all takes no USER")
+}
+
+func TestSessionsRevokeAll(t *testing.T) {
+	db := newDB(t)
+	addAlice(t, db)
+	latchRun(t, db, "quiet orbit lantern 42\n", "user", "add", "-password-stdin", "bob", "bob@example.com").ok(t)
+	app := openApp(t, db)
+	login(t, app, "alice@example.com", true)
+	login(t, app, "alice@example.com", false)
+	login(t, app, "bob@example.com", false)
+	r := latchRun(t, db, "", "sessions", "revoke", "-all").ok(t)
+	if r.out != "ended 3 sessions and 1 remember-me device of 2 users\n" {
+		t.Errorf("revoke -all: %q", r.out)
+	}
+	for _, email := range []string{"alice@example.com", "bob@example.com"} {
+		if s, r := devices(t, app, email); s != 0 || r != 0 {
+			t.Errorf("%s after revoke -all: %d sessions, %d tokens", email, s, r)
+		}
+	}
 }
 
 func TestAdminErrors(t *testing.T) {

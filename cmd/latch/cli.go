@@ -95,6 +95,7 @@ func (c *command) parse(args []string, getenv func(string) string, stderr io.Wri
 	}
 	pos = append(pos, rest...)
 	switch {
+	case c.nargs < 0: // the command checks its arguments itself
 	case len(pos) != c.nargs && c.nargs == 0:
 		return nil, nil, fmt.Errorf("%s: takes no arguments, got %q (see %s -h)", c.short(), pos, c.name)
 	case len(pos) != c.nargs:

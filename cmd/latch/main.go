@@ -4,7 +4,7 @@
 //	latch migrate [flags]               create or upgrade the database schema and exit
 //	latch user add|list|show|passwd|disable|enable|delete …
 //	                                    manage accounts
-//	latch sessions revoke USER          log a user out everywhere
+//	latch sessions revoke USER|-all    log a user (or everyone) out everywhere
 //	latch import [flags] FILE           import users from CSV, JSON or a Flask-SQLAlchemy database
 //
 // The administration commands work on the configured database: they take
@@ -48,7 +48,7 @@ commands:
   migrate               create or upgrade the database schema, then exit
   user add|list|show|passwd|disable|enable|delete
                         manage accounts ("latch user help" lists them)
-  sessions revoke USER  log a user out everywhere
+  sessions revoke USER  log a user (or -all: everyone) out everywhere
   import FILE           import users from CSV, JSON or a Flask-SQLAlchemy
                         SQLite database, keeping their password hashes
 

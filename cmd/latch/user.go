@@ -436,9 +436,11 @@ func userDelete(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 const sessionsUsage = `usage: latch sessions revoke [flags] USER
+       latch sessions revoke -all [flags]
 
 Log USER out everywhere: end every session and remember-me token.
-USER is a username, an email address, or '#ID'.
+USER is a username, an email address, or '#ID'. With -all, every user is
+logged out everywhere (after a suspected breach, ASVS 7.4.5).
 `
 
 func runSessions(ctx context.Context, args []string, getenv func(string) string, std stdio) error {
@@ -450,16 +452,50 @@ func runSessions(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprint(std.errOut, sessionsUsage)
 		return errors.New("sessions: want the command revoke")
 	}
-	c := newCommand("latch sessions revoke", "USER", 1, "Log a user out everywhere: end every session and remember-me token of theirs.")
+	c := newCommand("latch sessions revoke", "USER | -all", -1, "Log a user (or, with -all, every user) out everywhere: end every session and remember-me token.")
+	all := c.flags.Bool("all", false, "log every user out everywhere")
 	cfg, pos, err := c.parse(args[1:], getenv, std.errOut)
 	if err != nil {
 		return err
+	}
+	switch {
+	case *all && len(pos) > 0:
+		return fmt.Errorf("sessions revoke: -all takes no USER (see latch sessions revoke -h)")
+	case !*all && len(pos) != 1:
+		return fmt.Errorf("sessions revoke: want USER or -all, got %d argument(s) (see latch sessions revoke -h)", len(pos))
 	}
 	a, err := openAdmin(ctx, cfg, std.errOut)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	if *all {
+		users, sessions, remembered := 0, 0, 0
+		after := ""
+		for {
+			page, err := a.store.ListUsers(ctx, after, listPage)
+			if err != nil {
+				return fmt.Errorf("sessions revoke: list users: %w", err)
+			}
+			for _, u := range page {
+				s, r, err := a.revoke(ctx, u.ID)
+				if err != nil {
+					return fmt.Errorf("sessions revoke: %s: %w", u.Username, err)
+				}
+				if s+r > 0 {
+					a.audit(ctx, u.ID, "sessions_revoked", "every user, by an administrator")
+				}
+				users, sessions, remembered = users+1, sessions+s, remembered+r
+			}
+			if len(page) < listPage {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		fmt.Fprintf(std.out, "ended %s and %s of %s\n", plural(sessions, "session", "sessions"),
+			plural(remembered, "remember-me device", "remember-me devices"), plural(users, "user", "users"))
+		return nil
+	}
 	u, err := a.findUser(ctx, pos[0])
 	if err != nil {
 		return fmt.Errorf("sessions revoke: %w", err)

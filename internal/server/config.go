@@ -33,6 +33,8 @@ type Config struct {
 	SMTP            string
 	SMTPFrom        string
 	RequireConfirm  bool
+	Require2FA      bool
+	ReauthAfter     time.Duration
 	PasswordMin     int
 	LogLevel        slog.Level
 	LogFormat       string
@@ -74,6 +76,8 @@ var flagSpecs = []flagSpec{
 	{name: "smtp", def: "", usage: "smtp://user:pass@host:port for outgoing mail (STARTTLS); empty writes mails to the log"},
 	{name: "smtp-from", def: "", usage: `sender of mails (default "latch <no-reply@HOST>" with the host of -base-url)`},
 	{name: "require-email-confirmation", def: "false", usage: "refuse logins until the email address is confirmed", boolean: true},
+	{name: "require-two-factor", def: "false", usage: "make users set up two-factor authentication before using the site (ASVS 6.3.3)", boolean: true},
+	{name: "reauth-after", def: "10m", usage: "ask for the password again before sensitive changes this long after it was entered"},
 	{name: "password-min-length", def: "8", usage: "shortest password accepted at sign-up and change (at least 8)"},
 	{name: "log-level", def: "info", usage: "debug, info, warn or error"},
 	{name: "log-format", def: "text", usage: "text or json"},
@@ -181,6 +185,7 @@ func build(v map[string]*string) (*Config, error) {
 		{"session-idle", &cfg.SessionIdle, time.Minute},
 		{"session-lifetime", &cfg.SessionLifetime, time.Minute},
 		{"remember", &cfg.Remember, time.Hour},
+		{"reauth-after", &cfg.ReauthAfter, time.Minute},
 	} {
 		dur, err := time.ParseDuration(*v[d.name])
 		if err != nil {
@@ -208,10 +213,16 @@ func build(v map[string]*string) (*Config, error) {
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix.Masked())
 	}
-	if b, err := strconv.ParseBool(*v["require-email-confirmation"]); err != nil {
-		bad("require-email-confirmation", "want true or false")
-	} else {
-		cfg.RequireConfirm = b
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"require-email-confirmation", &cfg.RequireConfirm}, {"require-two-factor", &cfg.Require2FA}} {
+		on, err := strconv.ParseBool(*v[b.name])
+		if err != nil {
+			bad(b.name, "want true or false")
+			continue
+		}
+		*b.dst = on
 	}
 	if n, err := strconv.Atoi(*v["password-min-length"]); err != nil || n < 8 || n > 128 {
 		bad("password-min-length", "want a number from 8 to 128")

@@ -114,11 +114,13 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 	auth.Cookie.Secure = cfg.Secure()
 	auth.RememberCookie.Secure = cfg.Secure()
 	s, err := site.New(site.Config{
-		BaseURL:  cfg.BaseURL,
-		Logger:   logger,
-		ClientIP: clientIP,
-		Health:   backend.Ping,
-		Observe:  m.ObserveRequest,
+		BaseURL:          cfg.BaseURL,
+		Logger:           logger,
+		ClientIP:         clientIP,
+		Health:           backend.Ping,
+		Observe:          m.ObserveRequest,
+		ReauthAfter:      cfg.ReauthAfter,
+		RequireTwoFactor: cfg.Require2FA,
 	}, site.Deps{Accounts: accounts, Auth: auth, Tokens: tokens, Recovery: recovery, TwoFactor: twoFactor, Auditor: auditor})
 	if err != nil {
 		return nil, err
