@@ -190,17 +190,7 @@ func (m *Manager[U]) revokeSeries(ctx context.Context, series string) error {
 // Login's @login_required); others get the Unauthorized handler. Methods in
 // ExemptMethods pass without a user.
 func (m *Manager[U]) RequireLogin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if m.isExempt(r.Method) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if _, ok := m.CurrentUser(r); !ok {
-			m.Unauthorize(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return m.require(next, false)
 }
 
 // RequireFresh lets only requests whose login is fresh through (Flask-
@@ -209,16 +199,17 @@ func (m *Manager[U]) RequireLogin(next http.Handler) http.Handler {
 // client changed. Anonymous requests get the Unauthorized handler, stale
 // ones the NeedsRefresh handler.
 func (m *Manager[U]) RequireFresh(next http.Handler) http.Handler {
+	return m.require(next, true)
+}
+
+func (m *Manager[U]) require(next http.Handler, fresh bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if m.isExempt(r.Method) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if _, ok := m.CurrentUser(r); !ok {
+		switch {
+		case m.isExempt(r.Method):
+		case !m.IsAuthenticated(r):
 			m.Unauthorize(w, r)
 			return
-		}
-		if !m.IsFresh(r) {
+		case fresh && !m.IsFresh(r):
 			m.RequestRefresh(w, r)
 			return
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/latchgo/latch/internal/clip"
 )
 
 // loadRemember logs the user in from a remember-me cookie: it checks the
@@ -68,7 +70,7 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 			LastUsedAt:    now,
 			ExpiresAt:     expires,
 			IP:            m.clientIP(r),
-			UserAgent:     truncate(r.UserAgent(), 256),
+			UserAgent:     clip.Text(r.UserAgent(), 256),
 		}
 		rotated, err := m.store.RotateRemember(ctx, selector, now, next)
 		if err != nil {
@@ -140,7 +142,7 @@ func (m *Manager[U]) startRemember(ctx context.Context, w http.ResponseWriter, r
 		LastUsedAt:    now,
 		ExpiresAt:     now.Add(d),
 		IP:            m.clientIP(r),
-		UserAgent:     truncate(r.UserAgent(), 256),
+		UserAgent:     clip.Text(r.UserAgent(), 256),
 	}
 	if err := m.store.CreateRemember(ctx, t); err != nil {
 		return "", fmt.Errorf("create remember token: %w", err)

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/latchgo/latch/internal/clip"
 )
 
 // sessionData is what latch keeps inside Session.Data. Short JSON keys keep
@@ -93,7 +94,7 @@ func (m *Manager[U]) newSession(ctx context.Context, r *http.Request, userID, se
 			LastSeenAt: now,
 			ExpiresAt:  m.expiry(now, now),
 			IP:         m.clientIP(r),
-			UserAgent:  truncate(r.UserAgent(), 256),
+			UserAgent:  clip.Text(r.UserAgent(), 256),
 		},
 	}
 	if err := m.saveSession(ctx, s); err != nil {
@@ -108,21 +109,6 @@ func (m *Manager[U]) saveSession(ctx context.Context, s *session) error {
 		return fmt.Errorf("save session: %w", err)
 	}
 	return nil
-}
-
-// truncate shortens informational strings (User-Agent) kept in the store,
-// so a client cannot make the server store kilobytes per session, and
-// makes them valid UTF-8, which every store can keep as text.
-func truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary so the stored text stays valid UTF-8.
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // setCookie adds a Set-Cookie header, replacing one for the same cookie set

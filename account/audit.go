@@ -3,8 +3,9 @@ package account
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/latchgo/latch/internal/clip"
 )
 
 // AuditRetention is how long audit events are kept by default: a year,
@@ -26,7 +27,7 @@ func NewAuditor(store AuditStore) *Auditor { return &Auditor{store: store, Now: 
 func (a *Auditor) Record(ctx context.Context, userID, kind, ip, userAgent, detail string) error {
 	e := &AuditEvent{
 		UserID: userID, Kind: kind, At: a.Now().UTC(),
-		IP: truncateText(ip, 64), UserAgent: truncateText(userAgent, 256), Detail: truncateText(detail, 512),
+		IP: clip.Text(ip, 64), UserAgent: clip.Text(userAgent, 256), Detail: clip.Text(detail, 512),
 	}
 	if err := a.store.AddAuditEvent(ctx, e); err != nil {
 		return fmt.Errorf("record audit event %s: %w", kind, err)
@@ -42,17 +43,4 @@ func (a *Auditor) Recent(ctx context.Context, userID string, limit int) ([]Audit
 // Prune deletes events older than the retention period.
 func (a *Auditor) Prune(ctx context.Context, retention time.Duration) (int, error) {
 	return a.store.DeleteAuditEventsBefore(ctx, a.Now().Add(-retention))
-}
-
-// truncateText bounds client-supplied text kept in the log, cutting on a
-// rune boundary.
-func truncateText(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }

@@ -158,11 +158,19 @@ func (r *Recovery) checkMailLimits(ctx context.Context, purpose, email, clientIP
 // lookup, the token and the mail happen in the background. Only rate
 // limits (a *LimitError) and a malformed address are reported.
 func (r *Recovery) RequestReset(ctx context.Context, email, clientIP string) error {
+	return r.forAddress(ctx, "reset", email, clientIP, r.sendReset)
+}
+
+// forAddress is the common part of the requests that mail an address: it
+// checks the address and the limits, then looks the account up and runs
+// send in the background, so the answer is the same, in the same time,
+// whether or not an account has the address.
+func (r *Recovery) forAddress(ctx context.Context, purpose, email, clientIP string, send func(context.Context, *User) error) error {
 	norm, msg := NormalizeEmail(email)
 	if msg != "" {
 		return &ValidationError{Fields: map[string]string{"email": msg}}
 	}
-	if err := r.checkMailLimits(ctx, "reset", norm, clientIP); err != nil {
+	if err := r.checkMailLimits(ctx, purpose, norm, clientIP); err != nil {
 		return err
 	}
 	r.background(func(ctx context.Context) {
@@ -171,12 +179,10 @@ func (r *Recovery) RequestReset(ctx context.Context, email, clientIP string) err
 			return
 		}
 		if err != nil {
-			r.fail(fmt.Errorf("reset: find user: %w", err))
+			r.fail(fmt.Errorf("%s: find user: %w", purpose, err))
 			return
 		}
-		if err := r.sendReset(ctx, u); err != nil {
-			r.fail(err)
-		}
+		r.fail(send(ctx, u))
 	})
 	return nil
 }
@@ -414,28 +420,12 @@ func (r *Recovery) PasswordChanged(u *User) {
 // with that unconfirmed address exists. Like RequestReset, it answers the
 // same in the same time either way.
 func (r *Recovery) ResendConfirmation(ctx context.Context, email, clientIP string) error {
-	norm, msg := NormalizeEmail(email)
-	if msg != "" {
-		return &ValidationError{Fields: map[string]string{"email": msg}}
-	}
-	if err := r.checkMailLimits(ctx, "confirm", norm, clientIP); err != nil {
-		return err
-	}
-	r.background(func(ctx context.Context) {
-		u, err := r.users.UserByEmail(ctx, norm)
-		if errors.Is(err, ErrNotFound) {
-			return
-		}
-		if err != nil {
-			r.fail(fmt.Errorf("resend confirmation: find user: %w", err))
-			return
-		}
+	return r.forAddress(ctx, "confirm", email, clientIP, func(ctx context.Context, u *User) error {
 		if u.EmailConfirmed() {
-			return
+			return nil
 		}
-		r.fail(r.sendConfirm(ctx, u, u.Email, "Confirm your "+r.SiteName+" account", fmt.Sprintf(
+		return r.sendConfirm(ctx, u, u.Email, "Confirm your "+r.SiteName+" account", fmt.Sprintf(
 			"Hello %s,\n\nPlease confirm your email address by opening this link within %s:\n\n%%s\n",
-			u.Username, r.ConfirmTTL)))
+			u.Username, r.ConfirmTTL))
 	})
-	return nil
 }

@@ -181,11 +181,16 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	target := v.Next
-	if target == "" {
-		target = "/"
+	redirectNext(w, r, v.Next)
+}
+
+// redirectNext sends the browser on to next, a value SafeNext has already
+// accepted, or to the home page.
+func redirectNext(w http.ResponseWriter, r *http.Request, next string) {
+	if next == "" {
+		next = "/"
 	}
-	latch.Redirect(w, r, target)
+	latch.Redirect(w, r, next)
 }
 
 func (s *Site) reauthForm(w http.ResponseWriter, r *http.Request) {
@@ -220,11 +225,7 @@ func (s *Site) reauth(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	target := v.Next
-	if target == "" {
-		target = "/"
-	}
-	latch.Redirect(w, r, target)
+	redirectNext(w, r, v.Next)
 }
 
 // logoutForm shows a button: GET never logs out, so a link or an image on

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -49,22 +50,29 @@ func (s *Site) forgotForm(w http.ResponseWriter, r *http.Request) {
 
 // forgot answers the same for every well-formed address, known or not.
 func (s *Site) forgot(w http.ResponseWriter, r *http.Request) {
+	s.mailForm(w, r, "forgot", "Forgot password", s.recovery.RequestReset)
+}
+
+// mailForm handles the forms that ask for a mail to an address (reset,
+// resend confirmation): the same page afterwards whether or not the
+// address has an account.
+func (s *Site) mailForm(w http.ResponseWriter, r *http.Request, page, title string, request func(ctx context.Context, email, clientIP string) error) {
 	if !s.parseForm(w, r) {
 		return
 	}
 	email := formValue(r, "email")
-	v := &view{Title: "Forgot password", Form: map[string]string{"email": echo(email)}}
-	err := s.recovery.RequestReset(r.Context(), email, s.clientIP(r))
+	v := &view{Title: title, Form: map[string]string{"email": echo(email)}}
+	err := request(r.Context(), email, s.clientIP(r))
 	var invalid *account.ValidationError
 	switch {
 	case err == nil:
 		v.Done = true
-		s.render(w, r, http.StatusOK, "forgot", v)
+		s.render(w, r, http.StatusOK, page, v)
 	case errors.As(err, &invalid):
 		v.Errors = invalid.Fields
-		s.render(w, r, http.StatusUnprocessableEntity, "forgot", v)
+		s.render(w, r, http.StatusUnprocessableEntity, page, v)
 	default:
-		s.formFailure(w, r, "forgot", v, err)
+		s.formFailure(w, r, page, v, err)
 	}
 }
 
@@ -176,21 +184,5 @@ func (s *Site) resendForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) resend(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	email := formValue(r, "email")
-	v := &view{Title: "Confirm your email", Form: map[string]string{"email": echo(email)}}
-	err := s.recovery.ResendConfirmation(r.Context(), email, s.clientIP(r))
-	var invalid *account.ValidationError
-	switch {
-	case err == nil:
-		v.Done = true
-		s.render(w, r, http.StatusOK, "resend", v)
-	case errors.As(err, &invalid):
-		v.Errors = invalid.Fields
-		s.render(w, r, http.StatusUnprocessableEntity, "resend", v)
-	default:
-		s.formFailure(w, r, "resend", v, err)
-	}
+	s.mailForm(w, r, "resend", "Confirm your email", s.recovery.ResendConfirmation)
 }

@@ -108,10 +108,6 @@ func (s *Site) secondStep(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	target := p.next
-	if target == "" {
-		target = "/"
-	}
 	if recovery {
 		s.audit(r, u.ID, "2fa_recovery_used", "")
 		left, err := s.twoFactor.RecoveryCodesLeft(r.Context(), u)
@@ -123,7 +119,7 @@ func (s *Site) secondStep(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	latch.Redirect(w, r, target)
+	redirectNext(w, r, p.next)
 }
 
 func (s *Site) twoFactorPage(w http.ResponseWriter, r *http.Request) {
@@ -193,53 +189,51 @@ func (s *Site) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
-	if !s.parseForm(w, r) {
-		return
-	}
-	u := s.me(r)
-	v := &view{Title: "Two-factor authentication"}
-	err := s.twoFactor.Disable(r.Context(), u, formValue(r, "code"))
-	switch {
-	case err == nil:
-	case errors.Is(err, account.ErrBadCode):
-		s.audit(r, u.ID, "2fa_failed", "")
-		v.Errors = map[string]string{"form": "That code is not right."}
-		v.CodesLeft, _ = s.twoFactor.RecoveryCodesLeft(r.Context(), u)
-		s.render(w, r, http.StatusUnprocessableEntity, "twofactor", v)
-		return
-	case errors.Is(err, account.ErrTwoFactorOff):
-		latch.Redirect(w, r, "/account/2fa")
-		return
-	default:
-		s.formFailure(w, r, "twofactor", v, err)
+	u, ok := s.checkCode(w, r, "form", func(u *account.User, code string) error {
+		return s.twoFactor.Disable(r.Context(), u, code)
+	})
+	if !ok {
 		return
 	}
 	s.audit(r, u.ID, "2fa_disabled", "")
 	s.done(w, r, "Two-factor authentication is off.", "/account")
 }
 
-func (s *Site) replaceRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+// checkCode runs check on the code of a form of the two-factor page and,
+// when it fails, answers with the page again (errorField names where the
+// message goes) and reports false.
+func (s *Site) checkCode(w http.ResponseWriter, r *http.Request, errorField string, check func(*account.User, string) error) (*account.User, bool) {
 	if !s.parseForm(w, r) {
-		return
+		return nil, false
 	}
 	u := s.me(r)
 	v := &view{Title: "Two-factor authentication"}
-	_, err := s.twoFactor.Verify(r.Context(), u, formValue(r, "code"))
+	err := check(u, formValue(r, "code"))
 	switch {
 	case err == nil:
+		return u, true
 	case errors.Is(err, account.ErrBadCode):
 		s.audit(r, u.ID, "2fa_failed", "")
-		v.Errors = map[string]string{"codes": "That code is not right."}
+		v.Errors = map[string]string{errorField: "That code is not right."}
 		v.CodesLeft, _ = s.twoFactor.RecoveryCodesLeft(r.Context(), u)
 		s.render(w, r, http.StatusUnprocessableEntity, "twofactor", v)
-		return
 	case errors.Is(err, account.ErrTwoFactorOff):
 		latch.Redirect(w, r, "/account/2fa")
-		return
 	default:
 		s.formFailure(w, r, "twofactor", v, err)
+	}
+	return nil, false
+}
+
+func (s *Site) replaceRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.checkCode(w, r, "codes", func(u *account.User, code string) error {
+		_, err := s.twoFactor.Verify(r.Context(), u, code)
+		return err
+	})
+	if !ok {
 		return
 	}
+	v := &view{Title: "Two-factor authentication"}
 	codes, err := s.twoFactor.NewRecoveryCodes(r.Context(), u)
 	if err != nil {
 		s.serverError(w, r, err)
