@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,13 +39,16 @@ func (w *benchWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *benchWriter) WriteHeader(code int)        { w.code = code }
 func (w *benchWriter) reset()                      { clear(w.h); w.code = 0 }
 
-// benchEnv is a manager over one store with one user, "alice", and the
-// handler the benchmarks call: Manager.Handler around a handler that
-// records whether a user was current.
+// benchEnv is a manager over one store with one user, "alice" (more for
+// the remember-me benchmark), and the handler the benchmarks call:
+// Manager.Handler around a handler that records whether a user was
+// current.
 type benchEnv struct {
 	m       *latch.Manager[*account.User]
 	store   latch.Store
 	user    *account.User
+	users   []*account.User // alice first
+	addUser func(u *account.User)
 	handler http.Handler
 	gotUser bool
 	source  latch.Source
@@ -57,15 +61,18 @@ func newBenchEnv(b *testing.B, backend string) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
 	e := &benchEnv{tokens: map[string]string{}}
-	alice := &account.User{Username: "alice", Email: "alice@example.org", PasswordHash: "$unused$", CreatedAt: time.Now().UTC()}
 	var load latch.UserLoader[*account.User]
 	switch backend {
 	case "memstore":
 		e.store = memstore.New()
-		alice.ID = "1"
+		byID := map[string]*account.User{}
+		e.addUser = func(u *account.User) {
+			u.ID = strconv.Itoa(len(byID) + 1)
+			byID[u.ID] = u
+		}
 		load = func(_ context.Context, id string) (*account.User, error) {
-			if id == alice.ID {
-				return alice, nil
+			if u, ok := byID[id]; ok {
+				return u, nil
 			}
 			return nil, latch.ErrNoUser
 		}
@@ -75,10 +82,12 @@ func newBenchEnv(b *testing.B, backend string) *benchEnv {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { st.Close() })
-		if err := st.CreateUser(ctx, alice); err != nil {
-			b.Fatal(err)
-		}
 		e.store = st
+		e.addUser = func(u *account.User) {
+			if err := st.CreateUser(ctx, u); err != nil {
+				b.Fatal(err)
+			}
+		}
 		// The same loader as internal/server: one read per request.
 		load = func(ctx context.Context, id string) (*account.User, error) {
 			u, err := st.UserByID(ctx, id)
@@ -90,8 +99,8 @@ func newBenchEnv(b *testing.B, backend string) *benchEnv {
 	default:
 		b.Fatalf("unknown backend %q", backend)
 	}
-	e.user = alice
-	e.tokens[latch.HashToken(benchAPIToken)] = alice.ID
+	e.user = e.newUser()
+	e.tokens[latch.HashToken(benchAPIToken)] = e.user.ID
 	e.m = latch.New(e.store, load)
 	// An API-token loader as an application would write it: the token is
 	// looked up by its hash, then the user by id.
@@ -111,6 +120,20 @@ func newBenchEnv(b *testing.B, backend string) *benchEnv {
 		e.source = e.m.Source(r)
 	}))
 	return e
+}
+
+// newUser stores one more user.
+func (e *benchEnv) newUser() *account.User {
+	n := len(e.users)
+	u := &account.User{
+		Username:     fmt.Sprintf("user%d", n),
+		Email:        fmt.Sprintf("user%d@example.org", n),
+		PasswordHash: "$unused$",
+		CreatedAt:    time.Now().UTC(),
+	}
+	e.addUser(u)
+	e.users = append(e.users, u)
+	return u
 }
 
 // request is the request every benchmark sends; the login that creates
@@ -147,11 +170,17 @@ func (e *benchEnv) sessionCookie(b *testing.B) string {
 	return ""
 }
 
-// rememberCookies stores n remember-me tokens of alice, as a "remember
-// me" login would, and returns their cookies ("name=selector.validator").
-func (e *benchEnv) rememberCookies(b *testing.B, n int) []string {
+// rememberCookies stores n remember-me tokens, as "remember me" logins
+// would, and returns their cookies ("name=selector.validator"). They
+// belong to up to maxUsers users, a few each: a user with more sessions
+// than Manager.MaxSessions would make every restore also end the oldest
+// one, which is not the cost of a restore.
+func (e *benchEnv) rememberCookies(b *testing.B, n, maxUsers int) []string {
 	b.Helper()
 	ctx := context.Background()
+	for len(e.users) < min(n, maxUsers) {
+		e.newUser()
+	}
 	now := time.Now()
 	out := make([]string, n)
 	for i := range out {
@@ -159,7 +188,7 @@ func (e *benchEnv) rememberCookies(b *testing.B, n int) []string {
 		err := e.store.CreateRemember(ctx, latch.RememberToken{
 			Selector:      sel,
 			ValidatorHash: latch.HashToken(val),
-			UserID:        e.user.ID,
+			UserID:        e.users[i%len(e.users)].ID,
 			Series:        latch.NewToken(16),
 			CreatedAt:     now,
 			LastUsedAt:    now,
@@ -191,22 +220,42 @@ func BenchmarkMiddleware(b *testing.B) {
 				e.run(b, r, w, latch.SourceSession)
 			})
 			b.Run("remember", func(b *testing.B) {
-				// Every restore rotates its token, so each iteration needs
-				// a token of its own: b.N of them are stored first, off the
-				// clock.
-				e := newBenchEnv(b, backend)
-				cookies := e.rememberCookies(b, b.N)
-				r, w := benchRequest(), &benchWriter{h: http.Header{}}
-				hdr := make([][]string, b.N)
-				for i, c := range cookies {
-					hdr[i] = []string{c}
+				// Every restore rotates its token and starts a session, so
+				// each iteration needs a token of its own, stored off the
+				// clock, for a user of its own (memstore) or one of 512
+				// (SQLite, where each user costs a durable insert): a user
+				// with more than Manager.MaxSessions sessions would make
+				// every restore also end the oldest one. memstore lists a
+				// user's sessions by scanning all of them, so it starts
+				// afresh every 256 restores, to measure the middleware and
+				// not a memstore that has grown to b.N sessions.
+				chunk, maxUsers := b.N, 512
+				if backend == "memstore" {
+					chunk, maxUsers = 256, 256
 				}
+				var (
+					e *benchEnv
+					w = &benchWriter{h: http.Header{}}
+				)
 				b.ReportAllocs()
 				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					r.Header["Cookie"] = hdr[i]
-					w.reset()
-					e.handler.ServeHTTP(w, r)
+				for done := 0; done < b.N; {
+					n := min(chunk, b.N-done)
+					b.StopTimer()
+					e = newBenchEnv(b, backend)
+					cookies := e.rememberCookies(b, n, maxUsers)
+					r := benchRequest()
+					hdr := make([][]string, n)
+					for i, c := range cookies {
+						hdr[i] = []string{c}
+					}
+					b.StartTimer()
+					for i := range n {
+						r.Header["Cookie"] = hdr[i]
+						w.reset()
+						e.handler.ServeHTTP(w, r)
+					}
+					done += n
 				}
 				b.StopTimer()
 				e.check(b, w, latch.SourceRemember)

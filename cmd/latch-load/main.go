@@ -158,17 +158,19 @@ type Opts struct {
 	Burst            int     `json:"burst"`
 	BurstDuration    string  `json:"burst_duration"`
 	ServerEnv        string  `json:"server_env,omitempty"`
+	Only             string  `json:"only,omitempty"`
 }
 
 type Auth struct {
-	WithAuth   Stats   `json:"with_auth"`
-	NoAuth     Stats   `json:"no_auth"`
-	Ratio      float64 `json:"ratio"` // req/s with ÷ without
-	CPUAuthUs  float64 `json:"server_cpu_us_per_req_auth"`
-	CPUNoAuth  float64 `json:"server_cpu_us_per_req_noauth"`
-	CPURatio   float64 `json:"cpu_ratio"` // server CPU/req without ÷ with: the ratio the server alone would reach
-	CPUWith    CPUUse  `json:"cpu_with_auth"`
-	CPUWithout CPUUse  `json:"cpu_no_auth"`
+	Unavailable string  `json:"unavailable,omitempty"` // why figure 1 was not measured
+	WithAuth    Stats   `json:"with_auth"`
+	NoAuth      Stats   `json:"no_auth"`
+	Ratio       float64 `json:"ratio"` // req/s with ÷ without
+	CPUAuthUs   float64 `json:"server_cpu_us_per_req_auth"`
+	CPUNoAuth   float64 `json:"server_cpu_us_per_req_noauth"`
+	CPURatio    float64 `json:"cpu_ratio"` // server CPU/req without ÷ with: the ratio the server alone would reach
+	CPUWith     CPUUse  `json:"cpu_with_auth"`
+	CPUWithout  CPUUse  `json:"cpu_no_auth"`
 }
 
 type Login struct {
@@ -270,7 +272,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 			Date: time.Now().UTC().Format(time.RFC3339), LoadAvg: strings.TrimSpace(string(loadavg))},
 		Options: Opts{Duration: o.duration.String(), Rounds: o.rounds, Users: o.users, Concurrency: o.concurrency,
 			PageConcurrency: o.pageConcurrency, PageRate: o.pageRate, FloodRate: o.floodRate, FloodConcurrency: o.floodConcurrency,
-			Burst: o.burst, BurstDuration: o.burstDuration.String(), ServerEnv: o.serverEnv},
+			Burst: o.burst, BurstDuration: o.burstDuration.String(), ServerEnv: o.serverEnv, Only: o.only},
 	}
 	win := o.duration / time.Duration(o.rounds)
 	want := func(fig int) bool { return o.only == "" || strings.Contains(o.only, strconv.Itoa(fig)) }
@@ -543,25 +545,27 @@ func run(ctx context.Context, o options) (*Result, error) {
 		}
 		authPage, noAuthPage := page("/user/"+username(1)), page("/_bench/noauth/user/"+username(1))
 		if st, err := noAuthPage(ctx, 0, 0); err != nil || st != 200 {
-			return nil, fmt.Errorf("GET /_bench/noauth/user/%s: status %d, %v: the latchbench page is not mounted; "+
-				"internal/site/site.go routes() needs the line `benchRoutes(s, root)` (see BENCHMARKS.md)", username(1), st, err)
-		}
-		// Warm both paths (connections, statement caches) off the record.
-		closedLoop(ctx, o.pageConcurrency, time.Second, 200, authPage)
-		closedLoop(ctx, o.pageConcurrency, time.Second, 200, noAuthPage)
-		with, without := newSeries("page-auth"), newSeries("page-noauth")
-		for range o.rounds {
-			without.window(s, prof, win, func() (*recorder, time.Duration) { return closedLoopRec(ctx, o.pageConcurrency, win, noAuthPage) })
-			with.window(s, prof, win, func() (*recorder, time.Duration) { return closedLoopRec(ctx, o.pageConcurrency, win, authPage) })
-		}
-		a := &res.Auth
-		a.WithAuth, a.NoAuth = with.stats(200), without.stats(200)
-		a.CPUWith, a.CPUWithout = with.cpu.use(), without.cpu.use()
-		a.Ratio = a.WithAuth.PerSec / a.NoAuth.PerSec
-		if a.WithAuth.PerSec > 0 && a.NoAuth.PerSec > 0 {
-			a.CPUAuthUs = a.CPUWith.Server / a.WithAuth.PerSec * 1e6
-			a.CPUNoAuth = a.CPUWithout.Server / a.NoAuth.PerSec * 1e6
-			a.CPURatio = a.CPUNoAuth / a.CPUAuthUs
+			res.Auth.Unavailable = fmt.Sprintf("GET /_bench/noauth/user/%s: status %d (%v): the page without latch is not mounted; "+
+				"internal/site/site.go routes() needs the line `benchRoutes(s, root)` after root.Handle(\"/\", …) (see BENCHMARKS.md)", username(1), st, err)
+			progress("1. skipped: %s", res.Auth.Unavailable)
+		} else {
+			// Warm both paths (connections, statement caches) off the record.
+			closedLoop(ctx, o.pageConcurrency, time.Second, 200, authPage)
+			closedLoop(ctx, o.pageConcurrency, time.Second, 200, noAuthPage)
+			with, without := newSeries("page-auth"), newSeries("page-noauth")
+			for range o.rounds {
+				without.window(s, prof, win, func() (*recorder, time.Duration) { return closedLoopRec(ctx, o.pageConcurrency, win, noAuthPage) })
+				with.window(s, prof, win, func() (*recorder, time.Duration) { return closedLoopRec(ctx, o.pageConcurrency, win, authPage) })
+			}
+			a := &res.Auth
+			a.WithAuth, a.NoAuth = with.stats(200), without.stats(200)
+			a.CPUWith, a.CPUWithout = with.cpu.use(), without.cpu.use()
+			a.Ratio = a.WithAuth.PerSec / a.NoAuth.PerSec
+			if a.WithAuth.PerSec > 0 && a.NoAuth.PerSec > 0 {
+				a.CPUAuthUs = a.CPUWith.Server / a.WithAuth.PerSec * 1e6
+				a.CPUNoAuth = a.CPUWithout.Server / a.NoAuth.PerSec * 1e6
+				a.CPURatio = a.CPUNoAuth / a.CPUAuthUs
+			}
 		}
 		s.stop()
 	}
@@ -569,6 +573,9 @@ func run(ctx context.Context, o options) (*Result, error) {
 	res.Machine.QuietWait = quietTotal.Round(time.Second).String()
 
 	a := &res.Auth
+	if a.Unavailable != "" {
+		want = func(fig int) bool { return fig != 1 && (o.only == "" || strings.Contains(o.only, strconv.Itoa(fig))) }
+	}
 	for _, c := range []struct {
 		fig int
 		Check
@@ -759,33 +766,46 @@ func printTable(out io.Writer, r *Result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, value, latency, statuses, cpu)
 	}
 	row("figure", "value", "latency", "statuses", "cores")
+	show := func(fig int) bool { return o.Only == "" || strings.Contains(o.Only, strconv.Itoa(fig)) }
 	a := r.Auth
-	row("1 GET /user/{name}, session cookie", fmt.Sprintf("%.0f req/s", a.WithAuth.PerSec), lat(a.WithAuth), statusMix(a.WithAuth), cores(a.CPUWith))
-	row("  same page without latch (latchbench)", fmt.Sprintf("%.0f req/s", a.NoAuth.PerSec), lat(a.NoAuth), statusMix(a.NoAuth), cores(a.CPUWithout))
-	row("  AUTH OVERHEAD RATIO (req/s with ÷ without)", fmt.Sprintf("%.3f", a.Ratio), fmt.Sprintf("%d concurrent", o.PageConcurrency), "", "")
-	row("  server CPU per request with / without", fmt.Sprintf("%.0f / %.0f µs", a.CPUAuthUs, a.CPUNoAuth), fmt.Sprintf("ratio %.3f", a.CPURatio), "", "")
-	l := r.Login
-	row("2 logins (right password, a client each)", fmt.Sprintf("%.1f /s", l.Logins.PerSec), lat(l.Logins), statusMix(l.Logins), cores(l.CPULogin))
-	row("  argon2id verifies in-process", fmt.Sprintf("%.1f /s", l.HashPerSec), fmt.Sprintf("p50 %.1f ms, %d concurrent", l.HashMs, l.Concurrency), "", cores(l.CPUHash))
-	row("  LOGIN-PATH RATIO (logins/s ÷ verifies/s)", fmt.Sprintf("%.3f", l.Ratio), "", "", "")
-	f := r.Flood
-	row(fmt.Sprintf("3 page at %.0f req/s, no flood", o.PageRate), "", lat(f.Baseline), statusMix(f.Baseline), cores(f.BaselineCPU))
-	row("  its p99 per window", "", msList(f.BaselineP99Windows), "", "")
-	for _, x := range []struct {
-		name string
-		fr   FloodRun
-	}{{"one client", f.SingleIP}, {"distributed", f.Distributed}} {
-		row(fmt.Sprintf("  flood %.0f/s, %s", o.FloodRate, x.name), fmt.Sprintf("%.0f answers/s", float64(x.fr.Flood.Requests)/x.fr.Flood.Seconds), lat(x.fr.Flood), statusMix(x.fr.Flood)+dropped(x.fr.Flood), "")
-		row("  page during it", "", lat(x.fr.Page), statusMix(x.fr.Page)+dropped(x.fr.Page), cores(x.fr.CPU))
-		row("  its p99 per window", "", msList(x.fr.PageP99Windows), "", "")
-		row("  FLOOD P99 RATIO, "+x.name, fmt.Sprintf("%.2f", x.fr.P99Ratio), "", "", "")
+	switch {
+	case !show(1):
+	case a.Unavailable != "":
+		row("1 NOT MEASURED", "see below", "", "", "")
+	default:
+		row("1 GET /user/{name}, session cookie", fmt.Sprintf("%.0f req/s", a.WithAuth.PerSec), lat(a.WithAuth), statusMix(a.WithAuth), cores(a.CPUWith))
+		row("  same page without latch (latchbench)", fmt.Sprintf("%.0f req/s", a.NoAuth.PerSec), lat(a.NoAuth), statusMix(a.NoAuth), cores(a.CPUWithout))
+		row("  AUTH OVERHEAD RATIO (req/s with ÷ without)", fmt.Sprintf("%.3f", a.Ratio), fmt.Sprintf("%d concurrent", o.PageConcurrency), "", "")
+		row("  server CPU per request with / without", fmt.Sprintf("%.0f / %.0f µs", a.CPUAuthUs, a.CPUNoAuth), fmt.Sprintf("ratio %.3f", a.CPURatio), "", "")
 	}
-	mm := r.Memory
-	row("4 IDLE RSS after start-up (fresh / populated db)", fmt.Sprintf("%.1f / %.1f MiB", mm.IdleFreshMiB, mm.IdleMiB), "", "", "")
-	row(fmt.Sprintf("  PEAK RSS (VmHWM), %d concurrent logins", o.Burst), fmt.Sprintf("%.1f MiB", mm.PeakHWMMiB), fmt.Sprintf("sampled max %.1f, 5 s later %.1f MiB", mm.PeakSampledMiB, mm.AfterBurstIdleMiB), "", "")
-	row("  those logins", fmt.Sprintf("%.1f ok/s", mm.Burst.PerSec), lat(mm.Burst), statusMix(mm.Burst), cores(mm.BurstCPU))
+	if l := r.Login; show(2) {
+		row("2 logins (right password, a client each)", fmt.Sprintf("%.1f /s", l.Logins.PerSec), lat(l.Logins), statusMix(l.Logins), cores(l.CPULogin))
+		row("  argon2id verifies in-process", fmt.Sprintf("%.1f /s", l.HashPerSec), fmt.Sprintf("p50 %.1f ms, %d concurrent", l.HashMs, l.Concurrency), "", cores(l.CPUHash))
+		row("  LOGIN-PATH RATIO (logins/s ÷ verifies/s)", fmt.Sprintf("%.3f", l.Ratio), "", "", "")
+	}
+	if f := r.Flood; show(3) {
+		row(fmt.Sprintf("3 page at %.0f req/s, no flood", o.PageRate), "", lat(f.Baseline), statusMix(f.Baseline), cores(f.BaselineCPU))
+		row("  its p99 per window", "", msList(f.BaselineP99Windows), "", "")
+		for _, x := range []struct {
+			name string
+			fr   FloodRun
+		}{{"one client", f.SingleIP}, {"distributed", f.Distributed}} {
+			row(fmt.Sprintf("  flood %.0f/s, %s", o.FloodRate, x.name), fmt.Sprintf("%.0f answers/s", float64(x.fr.Flood.Requests)/x.fr.Flood.Seconds), lat(x.fr.Flood), statusMix(x.fr.Flood)+dropped(x.fr.Flood), "")
+			row("  page during it", "", lat(x.fr.Page), statusMix(x.fr.Page)+dropped(x.fr.Page), cores(x.fr.CPU))
+			row("  its p99 per window", "", msList(x.fr.PageP99Windows), "", "")
+			row("  FLOOD P99 RATIO, "+x.name, fmt.Sprintf("%.2f", x.fr.P99Ratio), "", "", "")
+		}
+	}
+	if mm := r.Memory; show(4) {
+		row("4 IDLE RSS after start-up (fresh / populated db)", fmt.Sprintf("%.1f / %.1f MiB", mm.IdleFreshMiB, mm.IdleMiB), "", "", "")
+		row(fmt.Sprintf("  PEAK RSS (VmHWM), %d concurrent logins", o.Burst), fmt.Sprintf("%.1f MiB", mm.PeakHWMMiB), fmt.Sprintf("sampled max %.1f, 5 s later %.1f MiB", mm.PeakSampledMiB, mm.AfterBurstIdleMiB), "", "")
+		row("  those logins", fmt.Sprintf("%.1f ok/s", mm.Burst.PerSec), lat(mm.Burst), statusMix(mm.Burst), cores(mm.BurstCPU))
+	}
 	row("5 SIGN-UPS", fmt.Sprintf("%.1f /s", r.SignUps.PerSec), lat(r.SignUps), statusMix(r.SignUps), cores(r.SignCPU))
 	tw.Flush()
+	if a.Unavailable != "" {
+		fmt.Fprintf(out, "\nfigure 1: %s\n", a.Unavailable)
+	}
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "target\tvalue\tgoal\tmet\n")
