@@ -270,6 +270,7 @@ func (s *Service) limit(ctx context.Context, key string, rule throttle.Rule, rec
 }
 
 // Authenticate checks an email and password, the way a login form does.
+// When the hasher is saturated it returns its ErrBusy error at once.
 //
 // Failures cost the same whether or not the email exists (a dummy hash is
 // verified for unknown emails) and return ErrBadCredentials either way.
@@ -279,12 +280,20 @@ func (s *Service) limit(ctx context.Context, key string, rule throttle.Rule, rec
 // password stored in an old format or with old parameters is rehashed with
 // the current ones.
 func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) (*User, error) {
+	// A saturated hasher would refuse this attempt after the limit and
+	// user lookups; refuse it before them, so that a login flood costs
+	// no database work beyond what the hasher can take.
+	if err := s.hasher.Saturated(); err != nil {
+		return nil, err
+	}
 	email = strings.TrimSpace(email)
 	acctKey := throttle.Key("login:acct", strings.ToLower(email))
 	ipKey := throttle.Key("login:ip", clientIP)
-	if err := s.checkLoginLimits(ctx, acctKey, ipKey, clientIP); err != nil {
+	release, err := s.checkLoginLimits(ctx, acctKey, ipKey, clientIP)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	u, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		if err := s.hasher.DummyVerify(ctx, pw); err != nil && !errors.Is(err, password.ErrTooLong) {
@@ -325,9 +334,11 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) 
 func (s *Service) CheckPassword(ctx context.Context, u *User, pw, clientIP string) error {
 	acctKey := throttle.Key("login:acct", strings.ToLower(u.Email))
 	ipKey := throttle.Key("login:ip", clientIP)
-	if err := s.checkLoginLimits(ctx, acctKey, ipKey, clientIP); err != nil {
+	release, err := s.checkLoginLimits(ctx, acctKey, ipKey, clientIP)
+	if err != nil {
 		return err
 	}
+	defer release()
 	if err := s.verify(ctx, u, pw, clientIP); err != nil {
 		if errors.Is(err, ErrBadCredentials) {
 			return s.failed(ctx, acctKey, ipKey, u.ID, clientIP)
@@ -337,26 +348,43 @@ func (s *Service) CheckPassword(ctx context.Context, u *User, pw, clientIP strin
 	return nil
 }
 
-func (s *Service) checkLoginLimits(ctx context.Context, acctKey, ipKey, clientIP string) error {
+// checkLoginLimits checks both login limits and reserves an attempt on
+// each: until release is called (after the outcome is recorded), the
+// attempt counts as made, so concurrent guesses from one client cannot
+// all slip under the limit while their hashes run.
+func (s *Service) checkLoginLimits(ctx context.Context, acctKey, ipKey, clientIP string) (release func(), err error) {
 	if s.limiter == nil {
-		return nil
+		return func() {}, nil
 	}
-	var wait time.Duration
+	var (
+		wait     time.Duration
+		releases []func()
+	)
+	release = func() {
+		for _, r := range releases {
+			r()
+		}
+	}
 	for _, c := range []struct {
 		key  string
 		rule throttle.Rule
 	}{{acctKey, s.Limits.LoginAccount}, {ipKey, s.Limits.LoginClient}} {
-		w, err := s.limiter.Wait(ctx, c.key, c.rule)
+		w, r, err := s.limiter.Reserve(ctx, c.key, c.rule)
 		if err != nil {
-			return err
+			release()
+			return nil, err
+		}
+		if r != nil {
+			releases = append(releases, r)
 		}
 		wait = max(wait, w)
 	}
 	if wait > 0 {
+		release()
 		s.emit(ctx, EventLoginLimited, "", clientIP, "")
-		return &LimitError{RetryAfter: wait}
+		return nil, &LimitError{RetryAfter: wait}
 	}
-	return nil
+	return release, nil
 }
 
 // failed records a failed attempt on both counters and returns

@@ -358,3 +358,34 @@ func FuzzSignUpInput(f *testing.F) {
 		}
 	})
 }
+
+// TestConcurrentGuessesFromOneClientAreBounded: a client firing many
+// guesses at once gets no more checked than the per-client limit allows,
+// although none of them is recorded before its hash finishes.
+func TestConcurrentGuessesFromOneClientAreBounded(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, "alice")
+	e.svc.Limits.LoginAccount.Free = 1000
+	free := e.svc.Limits.LoginClient.Free
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		checked int
+	)
+	for i := range 3 * free {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.svc.Authenticate(context.Background(), fmt.Sprintf("user%d@example.com", i), "guess", "203.0.113.9")
+			if errors.Is(err, account.ErrBadCredentials) {
+				mu.Lock()
+				checked++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if checked > free {
+		t.Fatalf("%d concurrent guesses were checked; the per-client limit is %d", checked, free)
+	}
+}

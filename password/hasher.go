@@ -39,10 +39,12 @@ const (
 // later changes have no effect.
 type Hasher struct {
 	// MaxConcurrent is the number of hashes computed at once. Default
-	// runtime.GOMAXPROCS(0): argon2id with p=1 keeps one core busy, so
-	// more would only interleave them, and each one holds Params.Memory
-	// KiB (19 MiB by default) until it ends. Zero or negative means the
-	// default.
+	// runtime.GOMAXPROCS(0)-1, at least 1 (see DefaultConcurrency):
+	// argon2id with p=1 keeps one core busy, so more would only
+	// interleave them, each one holds Params.Memory KiB (19 MiB by
+	// default) until it ends, and one P is left for requests that need
+	// no hash, so that a login flood does not delay them. Zero or
+	// negative means the default.
 	MaxConcurrent int
 
 	// MaxQueue is how many callers may wait for a slot beyond the
@@ -87,6 +89,17 @@ type Hasher struct {
 	computeHook func()       // set by tests only (export_test.go)
 }
 
+// DefaultConcurrency is MaxConcurrent's default: one hash per P
+// (runtime.GOMAXPROCS) but one, and at least one. With every P busy in
+// argon2id (tens of milliseconds each, in a loop the scheduler can only
+// preempt every 10 ms), a page that needs no hash waits for a P, and a
+// login flood that keeps the hasher saturated multiplies the latency of
+// every other request; leaving one P free keeps it at that of an idle
+// server.
+func DefaultConcurrency() int {
+	return max(1, runtime.GOMAXPROCS(0)-1)
+}
+
 // NewHasher returns a Hasher making argon2id hashes with p and the
 // admission-control defaults filled in. It panics if p.Validate fails:
 // parameters are a programming decision, so a mistake should stop the
@@ -95,7 +108,7 @@ func NewHasher(p Params) *Hasher {
 	if err := p.Validate(); err != nil {
 		panic(fmt.Sprintf("password.NewHasher: %v", err))
 	}
-	n := runtime.GOMAXPROCS(0)
+	n := DefaultConcurrency()
 	return &Hasher{
 		params:             p,
 		MaxConcurrent:      n,
@@ -119,7 +132,7 @@ func (h *Hasher) init() {
 		}
 		n := h.MaxConcurrent
 		if n <= 0 {
-			n = runtime.GOMAXPROCS(0)
+			n = DefaultConcurrency()
 		}
 		h.sem = make(chan struct{}, n)
 		switch {
@@ -258,6 +271,21 @@ func (h *Hasher) DummyVerify(ctx context.Context, password string) error {
 	pw := []byte(norm.NFKC.String(password))
 	if err := h.run(ctx, func() { _ = h.dummy.matches(pw) }); err != nil {
 		return fmt.Errorf("dummy verify: %w", err)
+	}
+	return nil
+}
+
+// Saturated returns an error matching ErrBusy (a *BusyError) when a
+// hash asked for now would be turned away because every slot is taken and
+// the queue is full, and nil otherwise. A caller that has database work
+// to do before it hashes (a login looks the user up and checks its rate
+// limits) asks first, so that under a flood the attempts that would end
+// in 503 anyway cost no database work. nil is not a promise: the queue
+// may fill before the caller gets to hash.
+func (h *Hasher) Saturated() error {
+	h.init()
+	if len(h.sem) == cap(h.sem) && h.queued.Load() >= h.maxQueue {
+		return h.busy("queue full", nil)
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ func scanSession(row interface{ Scan(...any) error }) (latch.Session, error) {
 
 // FindSession implements [latch.SessionStore].
 func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (latch.Session, bool, error) {
+	if m, ok := ctx.Value(memoKey{}).(*memo); ok {
+		return s.findSessionWithUser(ctx, m, hash, now)
+	}
 	sess, err := scanSession(s.findSession.QueryRowContext(ctx, hash, millis(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return latch.Session{}, false, nil

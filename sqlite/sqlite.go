@@ -100,7 +100,9 @@ type Store struct {
 	findRemember   *sql.Stmt
 	userByID       *sql.Stmt
 	userByEmail    *sql.Stmt
+	userByUsername *sql.Stmt
 	apiTokenByHash *sql.Stmt
+	sessionUser    *sql.Stmt
 }
 
 var (
@@ -155,7 +157,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		{&s.findRemember, findRememberSQL},
 		{&s.userByID, userByIDSQL},
 		{&s.userByEmail, userByEmailSQL},
+		{&s.userByUsername, userByUsernameSQL},
 		{&s.apiTokenByHash, apiTokenByHashSQL},
+		{&s.sessionUser, sessionUserSQL},
 	} {
 		if *p.stmt, err = s.read.PrepareContext(ctx, p.query); err != nil {
 			s.Close()
@@ -281,7 +285,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the database. Operations in progress finish first.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.findSession, s.findRemember, s.userByID, s.userByEmail, s.apiTokenByHash} {
+	for _, st := range []*sql.Stmt{s.findSession, s.findRemember, s.userByID, s.userByEmail, s.userByUsername, s.apiTokenByHash, s.sessionUser} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

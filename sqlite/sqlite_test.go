@@ -559,3 +559,70 @@ func BenchmarkUserByID(b *testing.B) {
 		}
 	})
 }
+
+// TestRequestMemo: with WithRequestMemo, FindSession reads the session's
+// user in the same statement and the next UserByID is answered from it —
+// exactly as fresh as a separate query, handed out once, and only for the
+// session's own user.
+func TestRequestMemo(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "memo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u := &account.User{Username: "memo", Email: "memo@example.com", PasswordHash: "x", CreatedAt: now}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	other := &account.User{Username: "other", Email: "other@example.com", PasswordHash: "x", CreatedAt: now}
+	if err := s.CreateUser(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	sess := latch.Session{Hash: "h-memo", UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.SaveSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+
+	rctx := sqlite.WithRequestMemo(ctx)
+	got, found, err := s.FindSession(rctx, "h-memo", now)
+	if err != nil || !found || got.UserID != u.ID {
+		t.Fatalf("FindSession = %+v, %v, %v", got, found, err)
+	}
+	// Disabled between the two lookups of one request: the memo holds the
+	// row read with the session (same snapshot a separate query would
+	// have seen a moment earlier); the next request sees the change.
+	held, err := s.UserByID(rctx, u.ID)
+	if err != nil || held.Username != "memo" || held.Email != "memo@example.com" {
+		t.Fatalf("held user = %+v, %v", held, err)
+	}
+	if o, err := s.UserByID(rctx, other.ID); err != nil || o.Username != "other" {
+		t.Fatalf("another id is not served from the memo: %+v, %v", o, err)
+	}
+	if err := s.SetDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.UserByID(rctx, u.ID); err != nil || !again.Disabled {
+		t.Fatalf("second lookup must query the database: %+v, %v", again, err)
+	}
+	rctx = sqlite.WithRequestMemo(ctx)
+	s.FindSession(rctx, "h-memo", now)
+	if next, err := s.UserByID(rctx, u.ID); err != nil || !next.Disabled {
+		t.Fatalf("next request: %+v, %v", next, err)
+	}
+	// A deleted user is held as "not found".
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	rctx = sqlite.WithRequestMemo(ctx)
+	if _, found, _ := s.FindSession(rctx, "h-memo", now); !found {
+		t.Fatal("session gone")
+	}
+	if _, err := s.UserByID(rctx, u.ID); !errors.Is(err, account.ErrNotFound) {
+		t.Fatalf("deleted user: %v", err)
+	}
+}

@@ -18,6 +18,8 @@ const userColumns = `id, username, email, password_hash, created_at, disabled, e
 const (
 	userByIDSQL    = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
 	userByEmailSQL = `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower(?)`
+	// userByUsernameSQL is what every profile page runs.
+	userByUsernameSQL = `SELECT ` + userColumns + ` FROM users WHERE lower(username) = lower(?)`
 )
 
 func scanUser(row interface{ Scan(...any) error }) (account.User, error) {
@@ -94,6 +96,9 @@ func boolInt(b bool) int64 {
 
 // UserByID implements [account.Store].
 func (s *Store) UserByID(ctx context.Context, id string) (*account.User, error) {
+	if u, ok, err := heldUser(ctx, id); ok {
+		return u, err
+	}
 	n, ok := parseID(id)
 	if !ok {
 		return nil, fmt.Errorf("sqlite: user by id: %w", account.ErrNotFound)
@@ -108,9 +113,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, e
 
 // UserByUsername implements [account.Store].
 func (s *Store) UserByUsername(ctx context.Context, username string) (*account.User, error) {
-	return oneUser(s.read.QueryRowContext(ctx,
-		`SELECT `+userColumns+` FROM users WHERE lower(username) = lower(?)`, username),
-		"user by username")
+	return oneUser(s.userByUsername.QueryRowContext(ctx, username), "user by username")
 }
 
 // SetPasswordHash implements [account.Store].

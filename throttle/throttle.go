@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -48,6 +49,9 @@ type Limiter struct {
 	Store Store
 	// Now returns the current time; tests replace it. Default time.Now.
 	Now func() time.Time
+
+	mu       sync.Mutex
+	inflight map[string]int
 }
 
 // New returns a Limiter over store.
@@ -72,6 +76,52 @@ func (l *Limiter) Wait(ctx context.Context, key string, rule Rule) (time.Duratio
 		return wait, nil
 	}
 	return 0, nil
+}
+
+// Reserve is Wait for attempts whose outcome takes a while to learn (a
+// password hash): attempts that passed Reserve on this instance and have
+// not been released yet count as made just now, so a burst of concurrent
+// attempts from one client cannot all pass a check that only sees the
+// attempts already recorded. When the wait is 0 the caller holds a
+// reservation and must call release once it has recorded the attempt (or
+// decided not to); otherwise release is nil.
+func (l *Limiter) Reserve(ctx context.Context, key string, rule Rule) (wait time.Duration, release func(), err error) {
+	// Reserve first, then read the store: an attempt that finishes
+	// meanwhile is either still pending in the snapshot or already in
+	// the store (it is recorded before it is released), so none is missed;
+	// at worst one is counted twice for a moment.
+	l.mu.Lock()
+	if l.inflight == nil {
+		l.inflight = map[string]int{}
+	}
+	pending := l.inflight[key]
+	l.inflight[key]++
+	l.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.inflight[key]--; l.inflight[key] <= 0 {
+				delete(l.inflight, key)
+			}
+		})
+	}
+	now := l.now()
+	n, last, err := l.Store.Attempts(ctx, key, now, rule.Window)
+	if err != nil {
+		release()
+		return 0, nil, fmt.Errorf("throttle: count attempts: %w", err)
+	}
+	if pending > 0 {
+		n += pending
+		last = now
+	}
+	if wait := last.Add(rule.delay(n)).Sub(now); n > 0 && wait > 0 {
+		release()
+		return wait, nil, nil
+	}
+	return 0, release, nil
 }
 
 // Add records an attempt for key and reports how long the next attempt

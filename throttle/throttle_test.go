@@ -68,3 +68,35 @@ func TestKeyAndRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestReserveCountsAttemptsInFlight(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l := throttle.New(st)
+	rule := throttle.Rule{Window: time.Hour, Free: 3, Base: time.Second, Max: time.Minute}
+	ctx := context.Background()
+	var releases []func()
+	for i := range 3 {
+		w, release, err := l.Reserve(ctx, "k", rule)
+		if err != nil || w != 0 || release == nil {
+			t.Fatalf("reservation %d: %v %v", i+1, w, err)
+		}
+		releases = append(releases, release)
+	}
+	// Three attempts are in flight, none recorded yet: the fourth waits.
+	if w, release, _ := l.Reserve(ctx, "k", rule); w <= 0 || release != nil {
+		t.Fatalf("fourth concurrent attempt passed: %v", w)
+	}
+	for _, r := range releases {
+		r()
+		r() // releasing twice is harmless
+	}
+	if w, release, _ := l.Reserve(ctx, "k", rule); w != 0 || release == nil {
+		t.Fatalf("after release: %v", w)
+	} else {
+		release()
+	}
+}

@@ -36,6 +36,7 @@ type Config struct {
 	Require2FA      bool
 	ReauthAfter     time.Duration
 	PasswordMin     int
+	HashConcurrency int
 	LogLevel        slog.Level
 	LogFormat       string
 }
@@ -79,6 +80,7 @@ var flagSpecs = []flagSpec{
 	{name: "require-two-factor", def: "false", usage: "make users set up two-factor authentication before using the site (ASVS 6.3.3)", boolean: true},
 	{name: "reauth-after", def: "10m", usage: "ask for the password again before sensitive changes this long after it was entered"},
 	{name: "password-min-length", def: "8", usage: "shortest password accepted at sign-up and change (at least 8)"},
+	{name: "hash-concurrency", def: "0", usage: "password hashes computed at once (0: one per CPU but one, leaving a CPU for pages)"},
 	{name: "log-level", def: "info", usage: "debug, info, warn or error"},
 	{name: "log-format", def: "text", usage: "text or json"},
 }
@@ -223,6 +225,11 @@ func build(v map[string]*string) (*Config, error) {
 			continue
 		}
 		*b.dst = on
+	}
+	if n, err := strconv.Atoi(*v["hash-concurrency"]); err != nil || n < 0 || n > 256 {
+		bad("hash-concurrency", "want a number from 0 (automatic) to 256")
+	} else {
+		cfg.HashConcurrency = n
 	}
 	if n, err := strconv.Atoi(*v["password-min-length"]); err != nil || n < 8 || n > 128 {
 		bad("password-min-length", "want a number from 8 to 128")

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/latchgo/latch"
@@ -16,6 +18,7 @@ import (
 	"github.com/latchgo/latch/internal/site"
 	"github.com/latchgo/latch/mailer"
 	"github.com/latchgo/latch/password"
+	"github.com/latchgo/latch/sqlite"
 	"github.com/latchgo/latch/throttle"
 )
 
@@ -81,6 +84,9 @@ func NewApp(cfg *Config, backend Backend, logger *slog.Logger) (*App, error) {
 func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender mailer.Sender) (*App, error) {
 	m := metrics.New()
 	hasher := password.NewHasher(password.DefaultParams)
+	if cfg.HashConcurrency > 0 {
+		hasher.MaxConcurrent = cfg.HashConcurrency
+	}
 	hasher.OnWait = m.HashWait
 	m.HashQueue(hasher.InFlight, hasher.Queued)
 	registerBackendMetrics(m, backend)
@@ -119,6 +125,7 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 		ClientIP:         clientIP,
 		Health:           backend.Ping,
 		Observe:          m.ObserveRequest,
+		RequestContext:   requestContext(backend),
 		ReauthAfter:      cfg.ReauthAfter,
 		RequireTwoFactor: cfg.Require2FA,
 	}, site.Deps{Accounts: accounts, Auth: auth, Tokens: tokens, Recovery: recovery, TwoFactor: twoFactor, Auditor: auditor})
@@ -263,6 +270,9 @@ func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if limit, ok := memoryLimit(app.Accounts.Hasher()); ok {
+		debug.SetMemoryLimit(limit)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("-addr: listen on %s: %w", cfg.Addr, err)
@@ -283,6 +293,34 @@ func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) error {
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return errors.Join(err, app.Close(cctx))
+}
+
+// requestContext returns the site's RequestContext for a backend: with
+// SQLite, each request reads its session and user in one statement.
+func requestContext(b Backend) func(context.Context) context.Context {
+	if _, ok := b.(*sqlite.Store); ok {
+		return sqlite.WithRequestMemo
+	}
+	return nil
+}
+
+// memoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit) the
+// server sets unless GOMEMLIMIT is given: 64 MiB for everything else plus
+// one and a half times what the hashes the hasher admits at once hold.
+// Each argon2id hash allocates its 19 MiB afresh, so without a limit the
+// heap grows to twice its live size between collections and a login
+// flood doubles the resident memory for garbage. The limit is soft: a
+// server that really needs more (very many connections) gets it, with
+// more frequent collections.
+func memoryLimit(h *password.Hasher) (int64, bool) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return 0, false
+	}
+	n := int64(h.MaxConcurrent)
+	if n <= 0 {
+		n = int64(password.DefaultConcurrency())
+	}
+	return 64<<20 + n*int64(h.Params().Memory)<<10*3/2, true
 }
 
 // databaseKind names the database without its credentials, for logs.

@@ -38,6 +38,9 @@ type Config struct {
 	// pattern that served it ("unmatched" for 404s), method, status and
 	// duration. The server feeds it to Prometheus.
 	Observe func(route, method string, status int, d time.Duration)
+	// RequestContext, if set, prepares each request's context before
+	// anything else sees it (the SQLite backend's WithRequestMemo).
+	RequestContext func(context.Context) context.Context
 	// ReauthAfter is how long after the password (and second factor) was
 	// last entered the pages that change what protects the account
 	// (password, email, two-factor, API tokens, devices, deletion) may be
@@ -167,6 +170,9 @@ func (s *Site) routes() http.Handler {
 		static.ServeHTTP(w, r)
 	})
 	root.Handle("/", s.auth.Handler(s.requireTwoFactor(s.withErrorPages(pages))))
+	// Only binaries built with -tags latchbench get anything here: the
+	// profile page without latch, for the load command's comparison.
+	benchRoutes(s, root)
 
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(s.cfg.BaseURL.Scheme + "://" + s.cfg.BaseURL.Host); err != nil {
@@ -181,6 +187,12 @@ func (s *Site) routes() http.Handler {
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
+	if rc := s.cfg.RequestContext; rc != nil {
+		inner := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inner.ServeHTTP(w, r.WithContext(rc(r.Context())))
+		})
+	}
 	return h
 }
 
