@@ -408,3 +408,22 @@ func readSecret(ctx context.Context, r io.Reader, fd int, w io.Writer, prompt st
 	}
 	return s, nil
 }
+
+// openUser is the start of every command that acts on one USER: it parses
+// the command line, opens the configured database and finds the user.
+func (c *command) openUser(ctx context.Context, args []string, getenv func(string) string, std stdio) (*admin, *account.User, error) {
+	cfg, pos, err := c.parse(args, getenv, std.errOut)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := openAdmin(ctx, cfg, std.errOut)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := a.findUser(ctx, pos[0])
+	if err != nil {
+		a.close()
+		return nil, nil, fmt.Errorf("%s: %w", c.short(), err)
+	}
+	return a, u, nil
+}

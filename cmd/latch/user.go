@@ -244,19 +244,11 @@ func userList(ctx context.Context, args []string, getenv func(string) string, st
 func userShow(ctx context.Context, args []string, getenv func(string) string, std stdio) error {
 	c := newCommand("latch user show", "USER", 1, "Show an account (never its password hash), the number of its active sessions\nand of its remembered (remember-me) devices.")
 	asJSON := c.flags.Bool("json", false, "print a JSON object")
-	cfg, pos, err := c.parse(args, getenv, std.errOut)
-	if err != nil {
-		return err
-	}
-	a, err := openAdmin(ctx, cfg, std.errOut)
+	a, u, err := c.openUser(ctx, args, getenv, std)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	u, err := a.findUser(ctx, pos[0])
-	if err != nil {
-		return fmt.Errorf("user show: %w", err)
-	}
 	sessions, remembered, err := a.devices(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("user show: %w", err)
@@ -316,19 +308,11 @@ func userPasswd(ctx context.Context, args []string, getenv func(string) string, 
 			"-password-stdin; it must pass the password policy), then end every session and\n"+
 			"remember-me token of the user.")
 	fromStdin := c.flags.Bool("password-stdin", false, "read the password as one line from stdin")
-	cfg, pos, err := c.parse(args, getenv, std.errOut)
-	if err != nil {
-		return err
-	}
-	a, err := openAdmin(ctx, cfg, std.errOut)
+	a, u, err := c.openUser(ctx, args, getenv, std)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	u, err := a.findUser(ctx, pos[0])
-	if err != nil {
-		return fmt.Errorf("user passwd: %w", err)
-	}
 	pw, err := newPassword(ctx, std, *fromStdin, u.Username)
 	if err != nil {
 		return fmt.Errorf("user passwd: %w", err)
@@ -391,19 +375,11 @@ func userDelete(ctx context.Context, args []string, getenv func(string) string, 
 		"Delete an account and everything kept for it, and end its sessions and\n"+
 			"remember-me tokens. Asks for the username to be typed, unless -yes.")
 	yes := c.flags.Bool("yes", false, "delete without asking")
-	cfg, pos, err := c.parse(args, getenv, std.errOut)
-	if err != nil {
-		return err
-	}
-	a, err := openAdmin(ctx, cfg, std.errOut)
+	a, u, err := c.openUser(ctx, args, getenv, std)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	u, err := a.findUser(ctx, pos[0])
-	if err != nil {
-		return fmt.Errorf("user delete: %w", err)
-	}
 	if !*yes {
 		if _, ok := terminal(std.in); !ok {
 			return fmt.Errorf("user delete: deleting %s needs -yes (stdin is not a terminal to confirm on)", u.Username)

@@ -3,10 +3,7 @@
 package site
 
 import (
-	"errors"
 	"net/http"
-
-	"github.com/latchgo/latch/account"
 )
 
 // This file exists only in binaries built with -tags latchbench (the load
@@ -38,18 +35,8 @@ func benchRoutes(s *Site, root *http.ServeMux) {
 // name and the "Log out" button, and the "This is your profile" hint is
 // never shown (a few dozen bytes of difference).
 func (s *Site) benchProfile(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("username")
-	if account.ValidateUsername(name) != "" {
-		s.errorPage(w, r, http.StatusNotFound)
-		return
-	}
-	p, err := s.accounts.Store().UserByUsername(r.Context(), name)
-	if errors.Is(err, account.ErrNotFound) {
-		s.errorPage(w, r, http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	p, ok := s.profileUser(w, r)
+	if !ok {
 		return
 	}
 	// renderPlain, not render: render reads the user and the flash

@@ -243,22 +243,33 @@ func (s *Site) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) profile(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("username")
-	if account.ValidateUsername(name) != "" {
-		s.errorPage(w, r, http.StatusNotFound)
-		return
-	}
-	p, err := s.accounts.Store().UserByUsername(r.Context(), name)
-	if errors.Is(err, account.ErrNotFound) {
-		s.errorPage(w, r, http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	p, ok := s.profileUser(w, r)
+	if !ok {
 		return
 	}
 	me, _ := s.auth.CurrentUser(r)
 	s.render(w, r, http.StatusOK, "profile", &view{Title: p.Username, Profile: p, Own: me != nil && me.ID == p.ID})
+}
+
+// profileUser finds the user a /user/{username} page shows; for a name
+// that is not a valid username, or nobody's, it answers 404 and reports
+// false.
+func (s *Site) profileUser(w http.ResponseWriter, r *http.Request) (*account.User, bool) {
+	name := r.PathValue("username")
+	if account.ValidateUsername(name) != "" {
+		s.errorPage(w, r, http.StatusNotFound)
+		return nil, false
+	}
+	p, err := s.accounts.Store().UserByUsername(r.Context(), name)
+	if errors.Is(err, account.ErrNotFound) {
+		s.errorPage(w, r, http.StatusNotFound)
+		return nil, false
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return nil, false
+	}
+	return p, true
 }
 
 // apiMe answers the current user as JSON, for a session cookie or an
