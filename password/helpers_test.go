@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/latchgo/latch/password"
 )
@@ -38,4 +39,15 @@ func loadVectors(tb testing.TB, name string) []vector {
 		tb.Fatalf("%s: no hashes", name)
 	}
 	return file.Hashes
+}
+
+// patientHasher is a Hasher for tests that verify many (slow, legacy)
+// hashes at once: its queue and wait are unbounded for practical
+// purposes, so the admission control, which has tests of its own, never
+// turns a verification away on a busy machine.
+func patientHasher(p password.Params) *password.Hasher {
+	h := password.NewHasher(p)
+	h.MaxQueue = 1 << 16
+	h.MaxWait = time.Hour
+	return h
 }

@@ -49,7 +49,7 @@ func formatOf(tb testing.TB, description string) password.Format {
 // in and asks for a rehash, the entries marked wrong do not log in.
 func TestLegacyHashes(t *testing.T) {
 	t.Parallel()
-	h := password.NewHasher(password.DefaultParams)
+	h := patientHasher(password.DefaultParams)
 	ctx := context.Background()
 	for _, file := range []string{"legacy-hashes.json", "extra-hashes.json"} {
 		for i, v := range loadVectors(t, file) {
@@ -88,7 +88,7 @@ func TestLegacyHashes(t *testing.T) {
 // systems did not normalise it, so neither may we.
 func TestLegacyPasswordNotNormalised(t *testing.T) {
 	t.Parallel()
-	h := password.NewHasher(testParams)
+	h := patientHasher(testParams)
 	ctx := context.Background()
 	const pw = "pässwörd-ünïcode-✓ 🙂" // composed, as in the vector file
 	const werkzeug = "pbkdf2:sha256:260000$2pN6Bvrjq3pF6NGy$922c40d35495088661b38180159b4599af483baa80435e50b81cc86ecd47b039"
@@ -108,7 +108,7 @@ func TestLegacyPasswordNotNormalised(t *testing.T) {
 // argon2id hash, which then verifies without asking for another rehash.
 func TestLegacyUpgrade(t *testing.T) {
 	t.Parallel()
-	h := password.NewHasher(testParams)
+	h := patientHasher(testParams)
 	ctx := context.Background()
 	for _, v := range loadVectors(t, "legacy-hashes.json") {
 		if v.Wrong || strings.Contains(v.Format, "bcrypt") {
@@ -137,7 +137,7 @@ func TestLegacyUpgrade(t *testing.T) {
 // upgrade to argon2id closes that for good.
 func TestBcrypt72ByteLimitEndsAtUpgrade(t *testing.T) {
 	t.Parallel()
-	h := password.NewHasher(testParams)
+	h := patientHasher(testParams)
 	ctx := context.Background()
 	long := strings.Repeat("x", 100)
 	const imported = "$2b$12$JRT5gU/LzqbSlesxEkkDpO5c14X/JxkKmvpu38YuIyKvDZXuSF6.6" // from legacy-hashes.json
