@@ -95,6 +95,13 @@ func isLineBreakOrControl(r rune) bool {
 		r == '\u2028' || r == '\u2029'
 }
 
+// ValidAddress reports whether s is exactly one plain addr-spec
+// (local@domain) of printable ASCII, at most 254 characters, with a
+// dot-atom local part and a domain of DNS labels: an address that can be
+// put in a header without smuggling in a second recipient or a header.
+// A dotless domain ("localhost") is accepted.
+func ValidAddress(s string) bool { return checkAddress("address", s) == nil }
+
 // checkAddress checks that s is exactly one plain addr-spec. field names
 // the header in the error.
 func checkAddress(field, s string) error {

@@ -130,16 +130,8 @@ func (s *Store) UserRemember(ctx context.Context, userID string, now time.Time) 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user remember tokens: %w", err)
 	}
-	defer rows.Close()
-	var list []latch.RememberToken
-	for rows.Next() {
-		t, err := scanRemember(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: user remember tokens: %w", err)
-		}
-		list = append(list, t)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := collect(rows, scanRemember)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: user remember tokens: %w", err)
 	}
 	return list, nil

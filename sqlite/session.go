@@ -112,16 +112,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user sessions: %w", err)
 	}
-	defer rows.Close()
-	var list []latch.Session
-	for rows.Next() {
-		sess, err := scanSession(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: user sessions: %w", err)
-		}
-		list = append(list, sess)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := collect(rows, scanSession)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: user sessions: %w", err)
 	}
 	return list, nil

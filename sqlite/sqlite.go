@@ -361,3 +361,17 @@ func formatID(n int64) string { return strconv.FormatInt(n, 10) }
 func (s *Store) PoolStats() (writer, reader sql.DBStats) {
 	return s.write.Stats(), s.read.Stats()
 }
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	return list, rows.Err()
+}

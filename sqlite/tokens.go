@@ -270,20 +270,6 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, erro
 	return n, nil
 }
 
-// collect scans every row with scan and closes rows.
-func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var list []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, v)
-	}
-	return list, rows.Err()
-}
-
 // DeleteExpiredOneTimeTokens implements [account.OneTimeTokenStore].
 func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int, error) {
 	res, err := s.write.ExecContext(ctx, `DELETE FROM one_time_tokens WHERE expires_at <= ?`, millis(now))

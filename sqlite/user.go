@@ -201,16 +201,8 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]accou
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
-	defer rows.Close()
-	var list []account.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list users: %w", err)
-		}
-		list = append(list, u)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := collect(rows, scanUser)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
 	return list, nil

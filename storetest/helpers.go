@@ -58,63 +58,59 @@ func newUser(name string) *account.User {
 	}
 }
 
-func diffSession(got, want latch.Session) string {
-	var d []string
-	check := func(field string, ok bool, g, w any) {
-		if !ok {
-			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
-		}
+// differ collects the fields in which a stored value differs from the
+// one expected, for one readable failure message.
+type differ []string
+
+func (d *differ) check(field string, ok bool, got, want any) {
+	if !ok {
+		*d = append(*d, fmt.Sprintf("%s = %#v, want %#v", field, got, want))
 	}
-	check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
-	check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
-	check("Series", got.Series == want.Series, got.Series, want.Series)
-	check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
-	check("LastSeenAt", sameTime(got.LastSeenAt, want.LastSeenAt), got.LastSeenAt, want.LastSeenAt)
-	check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
-	check("IP", got.IP == want.IP, got.IP, want.IP)
-	check("UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent)
-	check("Data", bytes.Equal(got.Data, want.Data), got.Data, want.Data)
-	return strings.Join(d, "; ")
+}
+
+func (d differ) String() string { return strings.Join(d, "; ") }
+
+func diffSession(got, want latch.Session) string {
+	var d differ
+	d.check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
+	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
+	d.check("Series", got.Series == want.Series, got.Series, want.Series)
+	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
+	d.check("LastSeenAt", sameTime(got.LastSeenAt, want.LastSeenAt), got.LastSeenAt, want.LastSeenAt)
+	d.check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
+	d.check("IP", got.IP == want.IP, got.IP, want.IP)
+	d.check("UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent)
+	d.check("Data", bytes.Equal(got.Data, want.Data), got.Data, want.Data)
+	return d.String()
 }
 
 func diffToken(got, want latch.RememberToken) string {
-	var d []string
-	check := func(field string, ok bool, g, w any) {
-		if !ok {
-			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
-		}
-	}
-	check("Selector", got.Selector == want.Selector, got.Selector, want.Selector)
-	check("ValidatorHash", got.ValidatorHash == want.ValidatorHash, got.ValidatorHash, want.ValidatorHash)
-	check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
-	check("Series", got.Series == want.Series, got.Series, want.Series)
-	check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
-	check("LastUsedAt", sameTime(got.LastUsedAt, want.LastUsedAt), got.LastUsedAt, want.LastUsedAt)
-	check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
-	check("RotatedAt", got.RotatedAt.IsZero() == want.RotatedAt.IsZero() && sameTime(got.RotatedAt, want.RotatedAt),
-		got.RotatedAt, want.RotatedAt)
-	check("IP", got.IP == want.IP, got.IP, want.IP)
-	check("UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent)
-	return strings.Join(d, "; ")
+	var d differ
+	d.check("Selector", got.Selector == want.Selector, got.Selector, want.Selector)
+	d.check("ValidatorHash", got.ValidatorHash == want.ValidatorHash, got.ValidatorHash, want.ValidatorHash)
+	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
+	d.check("Series", got.Series == want.Series, got.Series, want.Series)
+	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
+	d.check("LastUsedAt", sameTime(got.LastUsedAt, want.LastUsedAt), got.LastUsedAt, want.LastUsedAt)
+	d.check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
+	d.check("RotatedAt", sameOptionalTime(got.RotatedAt, want.RotatedAt), got.RotatedAt, want.RotatedAt)
+	d.check("IP", got.IP == want.IP, got.IP, want.IP)
+	d.check("UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent)
+	return d.String()
 }
 
 func diffUser(got, want account.User) string {
-	var d []string
-	check := func(field string, ok bool, g, w any) {
-		if !ok {
-			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
-		}
-	}
-	check("ID", got.ID == want.ID, got.ID, want.ID)
-	check("Username", got.Username == want.Username, got.Username, want.Username)
-	check("Email", got.Email == want.Email, got.Email, want.Email)
-	check("PasswordHash", got.PasswordHash == want.PasswordHash, got.PasswordHash, want.PasswordHash)
-	check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
-	check("Disabled", got.Disabled == want.Disabled, got.Disabled, want.Disabled)
-	check("EmailConfirmedAt", sameOptionalTime(got.EmailConfirmedAt, want.EmailConfirmedAt),
+	var d differ
+	d.check("ID", got.ID == want.ID, got.ID, want.ID)
+	d.check("Username", got.Username == want.Username, got.Username, want.Username)
+	d.check("Email", got.Email == want.Email, got.Email, want.Email)
+	d.check("PasswordHash", got.PasswordHash == want.PasswordHash, got.PasswordHash, want.PasswordHash)
+	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
+	d.check("Disabled", got.Disabled == want.Disabled, got.Disabled, want.Disabled)
+	d.check("EmailConfirmedAt", sameOptionalTime(got.EmailConfirmedAt, want.EmailConfirmedAt),
 		got.EmailConfirmedAt, want.EmailConfirmedAt)
-	check("TOTPSecret", got.TOTPSecret == want.TOTPSecret, got.TOTPSecret, want.TOTPSecret)
-	return strings.Join(d, "; ")
+	d.check("TOTPSecret", got.TOTPSecret == want.TOTPSecret, got.TOTPSecret, want.TOTPSecret)
+	return d.String()
 }
 
 // oddUserAgent is a User-Agent that HTTP allows (obs-text, tab) but that
@@ -134,53 +130,38 @@ func sameOptionalTime(a, b time.Time) bool {
 }
 
 func diffAPIToken(got, want account.APIToken) string {
-	var d []string
-	check := func(field string, ok bool, g, w any) {
-		if !ok {
-			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
-		}
-	}
-	check("ID", got.ID == want.ID, got.ID, want.ID)
-	check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
-	check("Name", got.Name == want.Name, got.Name, want.Name)
-	check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
-	check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
-	check("LastUsedAt", sameOptionalTime(got.LastUsedAt, want.LastUsedAt), got.LastUsedAt, want.LastUsedAt)
-	check("ExpiresAt", sameOptionalTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
-	return strings.Join(d, "; ")
+	var d differ
+	d.check("ID", got.ID == want.ID, got.ID, want.ID)
+	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
+	d.check("Name", got.Name == want.Name, got.Name, want.Name)
+	d.check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
+	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
+	d.check("LastUsedAt", sameOptionalTime(got.LastUsedAt, want.LastUsedAt), got.LastUsedAt, want.LastUsedAt)
+	d.check("ExpiresAt", sameOptionalTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
+	return d.String()
 }
 
 func diffOneTimeToken(got, want account.OneTimeToken) string {
-	var d []string
-	check := func(field string, ok bool, g, w any) {
-		if !ok {
-			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
-		}
-	}
-	check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
-	check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
-	check("Purpose", got.Purpose == want.Purpose, got.Purpose, want.Purpose)
-	check("Email", got.Email == want.Email, got.Email, want.Email)
-	check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
-	check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
-	return strings.Join(d, "; ")
+	var d differ
+	d.check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
+	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
+	d.check("Purpose", got.Purpose == want.Purpose, got.Purpose, want.Purpose)
+	d.check("Email", got.Email == want.Email, got.Email, want.Email)
+	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
+	d.check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
+	return d.String()
 }
 
 func diffAuditEvent(got, want account.AuditEvent) string {
-	var d []string
-	check := func(field string, ok bool, g, w any) {
-		if !ok {
-			d = append(d, fmt.Sprintf("%s = %#v, want %#v", field, g, w))
-		}
-	}
-	check("ID", got.ID == want.ID, got.ID, want.ID)
-	check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
-	check("Kind", got.Kind == want.Kind, got.Kind, want.Kind)
-	check("At", sameTime(got.At, want.At), got.At, want.At)
-	check("IP", got.IP == want.IP, got.IP, want.IP)
-	check("UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent)
-	check("Detail", got.Detail == want.Detail, got.Detail, want.Detail)
-	return strings.Join(d, "; ")
+	var d differ
+	d.check("ID", got.ID == want.ID, got.ID, want.ID)
+	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
+	d.check("Kind", got.Kind == want.Kind, got.Kind, want.Kind)
+	d.check("At", sameTime(got.At, want.At), got.At, want.At)
+	d.check("IP", got.IP == want.IP, got.IP, want.IP)
+	d.check("UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent)
+	d.check("Detail", got.Detail == want.Detail, got.Detail, want.Detail)
+	return d.String()
 }
 
 func mustSaveSession(t *testing.T, s latch.SessionStore, sess latch.Session) {

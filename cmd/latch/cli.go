@@ -131,7 +131,6 @@ type admin struct {
 	app      *server.App
 	store    account.Store
 	accounts *account.Service
-	auditor  *account.Auditor // nil when the backend keeps no audit log
 	stderr   io.Writer
 	close    func()
 }
@@ -163,11 +162,7 @@ func openAdmin(ctx context.Context, cfg *server.Config, stderr io.Writer) (*admi
 		_ = app.Close(ctx)
 		backend.Close()
 	}
-	a := &admin{app: app, store: backend, accounts: svc, stderr: stderr, close: closeAll}
-	if st, ok := backend.(account.AuditStore); ok {
-		a.auditor = account.NewAuditor(st)
-	}
-	return a, nil
+	return &admin{app: app, store: backend, accounts: svc, stderr: stderr, close: closeAll}, nil
 }
 
 // auditAgent stands for the device in the audit events of administration
@@ -177,10 +172,7 @@ const auditAgent = "latch command line"
 // audit records what an administrator did to an account in its audit log.
 // A failure is reported, not returned: the change itself is made.
 func (a *admin) audit(ctx context.Context, userID, kind, detail string) {
-	if a.auditor == nil {
-		return
-	}
-	if err := a.auditor.Record(ctx, userID, kind, "", auditAgent, detail); err != nil {
+	if err := a.app.Auditor.Record(ctx, userID, kind, "", auditAgent, detail); err != nil {
 		fmt.Fprintf(a.stderr, "latch: warning: audit log: %v\n", err)
 	}
 }

@@ -56,42 +56,9 @@ func BenchmarkAuthenticatedPage(b *testing.B) {
 }
 
 func benchPage(b *testing.B, args ...string) {
-	ctx := context.Background()
-	cfg, _, err := server.ParseFlags("bench", args, func(string) string { return "" }, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	backend, err := server.OpenBackend(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer backend.Close()
-	app, err := server.NewApp(cfg, backend, cfg.NewLogger(io.Discard))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer app.Close(ctx)
-	h := app.Site.Handler()
-	post := func(path string, form url.Values) *httptest.ResponseRecorder {
-		r := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w
-	}
-	post("/signup", url.Values{"username": {"bob"}, "email": {"bob@example.org"}, "password": {"quiet orbit lantern 42"}})
-	w := post("/login", url.Values{"email": {"bob@example.org"}, "password": {"quiet orbit lantern 42"}})
-	if w.Code != http.StatusSeeOther {
-		b.Fatalf("login: %d", w.Code)
-	}
-	var cookies []string
-	for _, c := range w.Result().Cookies() {
-		if c.Value != "" {
-			cookies = append(cookies, c.Name+"="+c.Value)
-		}
-	}
+	h, cookie := benchSite(b, args...)
 	r := httptest.NewRequest("GET", "/user/bob", nil)
-	r.Header.Set("Cookie", strings.Join(cookies, "; "))
+	r.Header.Set("Cookie", cookie)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -103,4 +70,49 @@ func benchPage(b *testing.B, args ...string) {
 			}
 		}
 	})
+}
+
+// benchSite builds the whole site as NewApp wires it (request log to
+// io.Discard) over the backend args name, signs up alice and bob, logs
+// alice in, and returns the handler and alice's Cookie header.
+func benchSite(b *testing.B, args ...string) (http.Handler, string) {
+	ctx := context.Background()
+	cfg, _, err := server.ParseFlags("bench", args, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	backend, err := server.OpenBackend(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { backend.Close() })
+	app, err := server.NewApp(cfg, backend, cfg.NewLogger(io.Discard))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { app.Close(context.Background()) })
+	h := app.Site.Handler()
+	post := func(path string, form url.Values) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for _, u := range []string{"alice", "bob"} {
+		if w := post("/signup", url.Values{"username": {u}, "email": {u + "@example.org"}, "password": {"quiet orbit lantern 42"}}); w.Code != http.StatusSeeOther {
+			b.Fatalf("sign-up %s: %d", u, w.Code)
+		}
+	}
+	w := post("/login", url.Values{"email": {"alice@example.org"}, "password": {"quiet orbit lantern 42"}})
+	if w.Code != http.StatusSeeOther {
+		b.Fatalf("login: %d", w.Code)
+	}
+	var cookies []string
+	for _, c := range w.Result().Cookies() {
+		if c.Value != "" {
+			cookies = append(cookies, c.Name+"="+c.Value)
+		}
+	}
+	return h, strings.Join(cookies, "; ")
 }

@@ -15,16 +15,10 @@ package server_test
 //	go test -tags latchbench -run '^$' -bench Page/auth -cpuprofile auth.pprof ./internal/server
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/latchgo/latch/internal/server"
 )
 
 type pageWriter struct {
@@ -48,54 +42,14 @@ func (w *pageWriter) Write(b []byte) (int, error) {
 }
 
 func BenchmarkPage(b *testing.B) {
-	ctx := context.Background()
-	cfg, _, err := server.ParseFlags("bench", []string{"-database", filepath.Join(b.TempDir(), "bench.db")},
-		func(string) string { return "" }, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	backend, err := server.OpenBackend(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer backend.Close()
-	logger := cfg.NewLogger(io.Discard)
-	app, err := server.NewApp(cfg, backend, logger)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer app.Close(ctx)
-	h := app.Site.Handler()
-
-	post := func(path string, form url.Values) *httptest.ResponseRecorder {
-		r := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w
-	}
-	for _, u := range []string{"alice", "bob"} {
-		if w := post("/signup", url.Values{"username": {u}, "email": {u + "@example.org"}, "password": {"quiet orbit lantern 42"}}); w.Code != 303 {
-			b.Fatalf("sign-up %s: %d", u, w.Code)
-		}
-	}
-	w := post("/login", url.Values{"email": {"alice@example.org"}, "password": {"quiet orbit lantern 42"}})
-	if w.Code != 303 {
-		b.Fatalf("login: %d", w.Code)
-	}
-	var cookies []string
-	for _, c := range w.Result().Cookies() {
-		if c.Value != "" {
-			cookies = append(cookies, c.Name+"="+c.Value)
-		}
-	}
+	h, cookie := benchSite(b, "-database", filepath.Join(b.TempDir(), "bench.db"))
 	for _, c := range []struct{ name, path string }{
 		{"auth", "/user/bob"},
 		{"noauth", "/_bench/noauth/user/bob"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := httptest.NewRequest("GET", c.path, nil)
-			r.Header.Set("Cookie", strings.Join(cookies, "; "))
+			r.Header.Set("Cookie", cookie)
 			r.Header.Set("Accept", "text/html")
 			pw := &pageWriter{h: http.Header{}}
 			b.ReportAllocs()
