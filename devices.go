@@ -65,9 +65,12 @@ func (m *Manager[U]) RevokeRemember(ctx context.Context, userID, series string) 
 	return false, nil
 }
 
-// RevokeUser ends every session and remember-me token of a user: "log out
-// everywhere", and what to call when a user is disabled, deleted, or their
-// password is reset.
+// RevokeUser deletes every session and remember-me token of a user: "log
+// out everywhere", and what to call when a user is disabled, deleted, or
+// their password is reset. For users that implement RevocableUser, raise
+// the user's credential epoch first: that is what makes the revocation
+// final (a request in flight cannot bring a session back); this is then
+// the cleanup.
 func (m *Manager[U]) RevokeUser(ctx context.Context, userID string) error {
 	if userID == "" {
 		return nil
@@ -81,34 +84,38 @@ func (m *Manager[U]) RevokeUser(ctx context.Context, userID string) error {
 	return nil
 }
 
-// RevokeOtherSessions ends every session of the current user except this
-// request's, and every remember-me token including this device's (its
-// cookie is cleared): what a password change does.
-func (m *Manager[U]) RevokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
+// RevokeOtherSessions logs the current user out everywhere but here: what
+// a password change or "log out everywhere else" does. u is the current
+// user as it is now — after the application raised its credential epoch,
+// if it keeps one (RevocableUser). Every session and remember-me token of
+// the user is deleted, this device's remember-me cookie is cleared, and
+// the request's session is re-issued with a new id under u's epoch,
+// keeping its state (freshness, flash messages, values). It returns
+// ErrNotLoggedIn unless the request has a session of u's.
+func (m *Manager[U]) RevokeOtherSessions(w http.ResponseWriter, r *http.Request, u U) error {
 	st := m.state(r)
 	if st == nil {
 		return ErrNoMiddleware
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if !st.hasUser || st.sess == nil {
+	if !st.hasUser || st.sess == nil || st.sess.rec.UserID != u.GetID() {
 		return ErrNotLoggedIn
 	}
 	ctx := r.Context()
 	userID := st.sess.rec.UserID
-	if _, err := m.store.DeleteUserRemember(ctx, userID); err != nil {
-		return fmt.Errorf("delete remember tokens of %q: %w", userID, err)
+	if err := m.RevokeUser(ctx, userID); err != nil {
+		return err
 	}
-	if _, err := m.store.DeleteUserSessions(ctx, userID, st.sess.rec.Hash); err != nil {
-		return fmt.Errorf("delete sessions of %q: %w", userID, err)
+	data := st.sess.data
+	data.Ident = m.identifier(r)
+	s, err := m.newSession(ctx, r, userID, "", epochOf(u), data)
+	if err != nil {
+		return err
 	}
-	if st.sess.rec.Series != "" {
-		st.sess.rec.Series = ""
-		if err := m.saveSession(ctx, st.sess); err != nil {
-			return err
-		}
-	}
+	m.setSessionCookie(w, s.token)
 	m.expireCookie(w, &m.RememberCookie)
+	st.sess, st.user = s, u
 	return nil
 }
 

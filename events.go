@@ -35,6 +35,10 @@ const (
 	// EventRememberTheft: a rotated remember-me token was presented after
 	// the grace window; its series and sessions were revoked.
 	EventRememberTheft
+	// EventRevoked: a session or remember-me token issued under an
+	// earlier credential epoch of its user (see RevocableUser) was
+	// presented and refused; it is deleted.
+	EventRevoked
 )
 
 var eventNames = map[EventKind]string{
@@ -47,6 +51,7 @@ var eventNames = map[EventKind]string{
 	EventSessionProtected:   "session_protected",
 	EventLoginConfirmed:     "login_confirmed",
 	EventRememberTheft:      "remember_theft",
+	EventRevoked:            "revoked",
 }
 
 func (k EventKind) String() string {

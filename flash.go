@@ -3,6 +3,7 @@ package latch
 import (
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Flash is a one-shot message kept in the session until the next page
@@ -29,15 +30,72 @@ func (m *Manager[U]) AddFlash(w http.ResponseWriter, r *http.Request, category, 
 }
 
 // Flashes returns the session's flash messages and removes them (Flask's
-// get_flashed_messages(with_categories=True)). It writes to the store only
-// when there were messages.
+// get_flashed_messages(with_categories=True)), with the login or re-
+// authentication message a MessageCookie carries for a visitor without a
+// session. It writes to the store only when there were messages.
 func (m *Manager[U]) Flashes(w http.ResponseWriter, r *http.Request) ([]Flash, error) {
-	var out []Flash
+	out := m.takeMessage(w, r)
 	err := m.updateSession(w, r, false, func(d *sessionData) bool {
-		out, d.Flashes = d.Flashes, nil
-		return len(out) > 0
+		if len(d.Flashes) == 0 {
+			return false
+		}
+		out = append(out, d.Flashes...)
+		d.Flashes = nil
+		return true
 	})
 	return out, err
+}
+
+// Keys of the messages a MessageCookie can carry.
+const (
+	msgLogin   = "login"
+	msgRefresh = "refresh"
+)
+
+// messageTTL bounds a message cookie's life: long enough to follow the
+// redirect to the login page, short enough not to show up a day later.
+const messageTTL = 5 * time.Minute
+
+// setMessage makes the next page show one of the manager's messages,
+// without storing anything server-side.
+func (m *Manager[U]) setMessage(w http.ResponseWriter, key string) {
+	c := m.cookie(&m.Cookie, key)
+	c.Name = m.messageCookieName()
+	c.MaxAge = int(messageTTL / time.Second)
+	setCookie(w, c)
+}
+
+func (m *Manager[U]) messageCookieName() string {
+	c := m.Cookie
+	c.Name = m.MessageCookieName
+	return c.wireName()
+}
+
+// takeMessage returns the message a MessageCookie names, if any, and
+// clears the cookie. The cookie holds only a key: a forged one can at
+// most show one of the manager's own messages.
+func (m *Manager[U]) takeMessage(w http.ResponseWriter, r *http.Request) []Flash {
+	if m.MessageCookieName == "" {
+		return nil
+	}
+	c, err := r.Cookie(m.messageCookieName())
+	if err != nil {
+		return nil
+	}
+	exp := m.cookie(&m.Cookie, "")
+	exp.Name, exp.MaxAge = m.messageCookieName(), -1
+	setCookie(w, exp)
+	switch c.Value {
+	case msgLogin:
+		if m.LoginMessage != "" {
+			return []Flash{{Category: m.LoginMessageCategory, Message: m.LoginMessage}}
+		}
+	case msgRefresh:
+		if m.NeedsRefreshMessage != "" {
+			return []Flash{{Category: m.NeedsRefreshMessageCategory, Message: m.NeedsRefreshMessage}}
+		}
+	}
+	return nil
 }
 
 // Put stores a string value in the session under key, starting an
@@ -103,22 +161,32 @@ func (m *Manager[U]) updateSession(w http.ResponseWriter, r *http.Request, creat
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.sess == nil {
-		if !create {
+	if st.sess != nil {
+		if !change(&st.sess.data) {
 			return nil
 		}
-		var d sessionData
-		change(&d)
-		s, err := m.newSession(r.Context(), r, "", "", d)
-		if err != nil {
-			return fmt.Errorf("start session: %w", err)
+		found, err := m.updateStored(r.Context(), st.sess)
+		if err != nil || found {
+			return err
 		}
-		m.setSessionCookie(w, s.token)
-		st.sess = s
+		// The session ended (a logout or revocation elsewhere) after this
+		// request loaded it; it stays ended. A value meant for the
+		// visitor goes into a new anonymous session.
+		st.sess = nil
+		var zero U
+		st.user, st.hasUser, st.fresh, st.source = zero, false, false, SourceNone
+		m.expireCookie(w, &m.Cookie)
+	}
+	if !create {
 		return nil
 	}
-	if !change(&st.sess.data) {
-		return nil
+	var d sessionData
+	change(&d)
+	s, err := m.newSession(r.Context(), r, "", "", 0, d)
+	if err != nil {
+		return fmt.Errorf("start session: %w", err)
 	}
-	return m.saveSession(r.Context(), st.sess)
+	m.setSessionCookie(w, s.token)
+	st.sess = s
+	return nil
 }

@@ -24,6 +24,34 @@ type ActiveUser interface {
 	IsActive() bool
 }
 
+// RevocableUser is implemented by user types that keep a credential
+// epoch: a counter stored with the user that the application increments,
+// in one atomic write, whenever every credential of the user must stop
+// working (a password change or reset, "log out everywhere", an account
+// disabled by an administrator). Every session and remember-me series
+// records the epoch it was issued under, and the manager refuses (and
+// deletes) one whose epoch differs from the user's current epoch on its
+// next request. So a revocation cannot be undone by a request in flight
+// or by a row that a delete missed: deleting the rows is cleanup, the
+// epoch is the boundary. One integer column in the application's users
+// table gives it:
+//
+//	UPDATE users SET password_hash = $1, credential_epoch = credential_epoch + 1 WHERE id = $2
+//
+// Users that do not implement it have epoch 0 forever; their sessions end
+// through RevokeUser's deletes alone.
+type RevocableUser interface {
+	CredentialEpoch() int64
+}
+
+// epochOf returns u's credential epoch, 0 for users without one.
+func epochOf[U User](u U) int64 {
+	if r, ok := any(u).(RevocableUser); ok {
+		return r.CredentialEpoch()
+	}
+	return 0
+}
+
 // UserLoader loads the user with the given id, the Go form of
 // @login_manager.user_loader. It returns an error wrapping ErrNoUser when
 // the user no longer exists; latch then ends the session that named it.
@@ -243,11 +271,26 @@ type Manager[U User] struct {
 	// "remember me", however often they come back.
 	RememberRefresh bool
 	// RememberGrace is how long after a remember-me token was rotated the
-	// previous token is still accepted (without being rotated again), so a
-	// browser restoring several tabs at once, possibly on several
-	// instances, is not mistaken for a thief. Presenting a rotated token
-	// later revokes the whole series. Default 30 seconds.
+	// previous token is still accepted (without being rotated again) from
+	// the device that rotated it — the same User-Agent and the same client
+	// network (IPv4 address, IPv6 /64) as the request that rotated it —
+	// so a browser restoring several tabs at once, possibly on several
+	// instances, is not mistaken for a thief. A rotated token presented
+	// from any other device, or after the grace, revokes the whole series
+	// with its sessions. Default 30 seconds; 0 treats every reuse as
+	// theft.
 	RememberGrace time.Duration
+
+	// MessageCookie carries the login and re-authentication messages
+	// (LoginMessage, NeedsRefreshMessage) to the login page for visitors
+	// without a session. It holds only which message to show, never text,
+	// and lasts a few minutes, so an anonymous request to a protected page
+	// costs no write to the store. Default "latch_msg"; the cookie's other
+	// settings (Secure, Domain, Path, SameSite) are Cookie's.
+	MessageCookieName string
+	// Challenge is the WWW-Authenticate header of the default 401
+	// answers (RFC 9110 requires one). Default `Bearer realm="latch"`.
+	Challenge string
 
 	// ClearSiteData is sent as the Clear-Site-Data header on logout so the
 	// browser drops cached authenticated pages and storage. Default
@@ -293,6 +336,8 @@ func New[U User](store Store, loadUser UserLoader[U]) *Manager[U] {
 		RememberCookie:              Cookie{Name: "latch_remember", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
 		RememberDuration:            30 * 24 * time.Hour,
 		RememberGrace:               30 * time.Second,
+		MessageCookieName:           "latch_msg",
+		Challenge:                   `Bearer realm="latch"`,
 		ClearSiteData:               `"cache", "cookies", "storage"`,
 		NoStore:                     true,
 		Now:                         time.Now,

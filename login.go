@@ -22,7 +22,8 @@ type loginOptions struct {
 func Remember(on bool) LoginOption { return func(o *loginOptions) { o.remember = on } }
 
 // Duration sets how long this login's remember-me cookie lasts, instead of
-// the manager's RememberDuration.
+// the manager's RememberDuration. With Remember(true), a duration that is
+// not positive makes LoginUser fail rather than silently not remember.
 func Duration(d time.Duration) LoginOption { return func(o *loginOptions) { o.duration = d } }
 
 // Force logs the user in even if IsActive reports false.
@@ -56,6 +57,9 @@ func (m *Manager[U]) LoginUser(w http.ResponseWriter, r *http.Request, u U, opts
 	if !o.force && !isActive(u) {
 		return ErrInactive
 	}
+	if o.remember && o.duration <= 0 {
+		return fmt.Errorf("latch: login: remember-me duration %v is not positive", o.duration)
+	}
 	id := u.GetID()
 	if id == "" {
 		return fmt.Errorf("latch: login: user has an empty id")
@@ -88,10 +92,11 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, st *state[U],
 	if err := m.revokeRequestRemember(ctx, w, r); err != nil {
 		return err
 	}
+	epoch := epochOf(u)
 	series := ""
-	if o.remember && o.duration > 0 {
+	if o.remember {
 		var err error
-		if series, err = m.startRemember(ctx, w, r, id, o.duration); err != nil {
+		if series, err = m.startRemember(ctx, w, r, id, epoch, o.duration); err != nil {
 			return err
 		}
 	}
@@ -102,7 +107,7 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, st *state[U],
 		data.FreshAt = now
 	}
 	data.Ident = m.identifier(r)
-	s, err := m.newSession(ctx, r, id, series, data)
+	s, err := m.newSession(ctx, r, id, series, epoch, data)
 	if err != nil {
 		return err
 	}
@@ -193,7 +198,7 @@ func (m *Manager[U]) confirm(w http.ResponseWriter, r *http.Request, st *state[U
 	data := old.data
 	now := m.now()
 	data.Fresh, data.FreshAt, data.Ident = true, now, m.identifier(r)
-	s, err := m.newSession(ctx, r, old.rec.UserID, old.rec.Series, data)
+	s, err := m.newSession(ctx, r, old.rec.UserID, old.rec.Series, old.rec.Epoch, data)
 	if err != nil {
 		return zero, err
 	}

@@ -22,10 +22,22 @@ import (
 type testUser struct {
 	id     string
 	active bool
+	epoch  int64
 }
 
-func (u *testUser) GetID() string  { return u.id }
-func (u *testUser) IsActive() bool { return u.active }
+func (u *testUser) GetID() string          { return u.id }
+func (u *testUser) IsActive() bool         { return u.active }
+func (u *testUser) CredentialEpoch() int64 { return u.epoch }
+
+// bump raises a user's credential epoch, as an application's revocation
+// does, and returns a copy of the user as it is now.
+func (h *harness) bump(id string) *testUser {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.users[id].epoch++
+	cp := *h.users[id]
+	return &cp
+}
 
 // clock is a settable time source shared by the manager and the test.
 type clock struct {
@@ -168,7 +180,12 @@ func newHarness(t *testing.T, configure ...func(*latch.Manager[*testUser])) *har
 		fmt.Fprintf(w, "%s %s fresh=%v", u.id, h.m.Source(r), h.m.IsFresh(r))
 	})
 	mux.HandleFunc("POST /revoke-others", func(w http.ResponseWriter, r *http.Request) {
-		if err := h.m.RevokeOtherSessions(w, r); err != nil {
+		u, ok := h.m.CurrentUser(r)
+		if !ok {
+			http.Error(w, "anonymous", http.StatusForbidden)
+			return
+		}
+		if err := h.m.RevokeOtherSessions(w, r, h.bump(u.id)); err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 		}
 	})
@@ -968,7 +985,11 @@ func (failingStore) FindSession(context.Context, string, time.Time) (latch.Sessi
 	return latch.Session{}, false, errDown
 }
 
-func (failingStore) SaveSession(context.Context, latch.Session) error { return errDown }
+func (failingStore) CreateSession(context.Context, latch.Session) error { return errDown }
+
+func (failingStore) UpdateSession(context.Context, latch.Session) (bool, error) {
+	return false, errDown
+}
 
 func TestStoreErrorsNeverLeak(t *testing.T) {
 	m := latch.New[*testUser](failingStore{memstore.New()}, func(context.Context, string) (*testUser, error) {

@@ -122,25 +122,18 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 	return nil
 }
 
-// loadSessionUser applies session protection and loads the session's user.
+// loadSessionUser loads the session's user, refuses the session when the
+// user is gone, inactive or has revoked it (a newer credential epoch), and
+// applies session protection.
 func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
 	s := st.sess
-	if m.SessionProtection != ProtectionNone && s.data.Ident != "" {
-		if id := m.identifier(r); id != s.data.Ident {
-			if m.SessionProtection == ProtectionStrong {
-				if err := m.endSession(ctx, w, st, false); err != nil {
-					return err
-				}
-				m.emit(r, EventSessionProtected, s.rec.UserID, *new(U), "strong: session ended")
-				return nil
-			}
-			s.data.Fresh = false
-			s.data.Ident = id
-			if err := m.saveSession(ctx, s); err != nil {
-				return err
-			}
-			m.emit(r, EventSessionProtected, s.rec.UserID, *new(U), "basic: marked not fresh")
+	changed := m.SessionProtection != ProtectionNone && s.data.Ident != "" && m.identifier(r) != s.data.Ident
+	if changed && m.SessionProtection == ProtectionStrong {
+		if err := m.endSession(ctx, w, st, false); err != nil {
+			return err
 		}
+		m.emit(r, EventSessionProtected, s.rec.UserID, *new(U), "strong: session ended")
+		return nil
 	}
 	u, err := m.loadUser(ctx, s.rec.UserID)
 	if err != nil && !errors.Is(err, ErrNoUser) {
@@ -150,6 +143,29 @@ func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter,
 		// The user was deleted or deactivated since logging in: the
 		// session and this device's remember-me token end now.
 		return m.endSession(ctx, w, st, true)
+	}
+	if epochOf(u) != s.rec.Epoch {
+		if err := m.endSession(ctx, w, st, true); err != nil {
+			return err
+		}
+		m.emit(r, EventRevoked, s.rec.UserID, u, "session of an earlier credential epoch refused")
+		return nil
+	}
+	if changed {
+		s.data.Fresh = false
+		s.data.Ident = m.identifier(r)
+		found, err := m.updateStored(ctx, s)
+		if err != nil {
+			return err
+		}
+		if !found {
+			// Ended by another request (a logout, a revocation) since this
+			// one loaded it.
+			m.expireCookie(w, &m.Cookie)
+			st.sess = nil
+			return nil
+		}
+		m.emit(r, EventSessionProtected, s.rec.UserID, u, "basic: marked not fresh")
 	}
 	st.user, st.hasUser, st.source = u, true, SourceSession
 	st.fresh = s.data.Fresh && (m.FreshTimeout <= 0 || m.now().Sub(s.data.FreshAt) < m.FreshTimeout)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/latchgo/latch/internal/clip"
@@ -17,8 +18,10 @@ import (
 // A cookie that is malformed, unknown, expired or has a wrong validator is
 // cleared and ignored, so the request continues to the RequestLoader. A
 // token that was already rotated is accepted only within RememberGrace of
-// its rotation (concurrent tabs); later, it is evidence that the cookie was
-// copied, and the whole series with its sessions is revoked.
+// its rotation and from the device that rotated it (concurrent tabs);
+// otherwise it is evidence that the cookie was copied, and the whole
+// series with its sessions is revoked. A token issued under an earlier
+// credential epoch of its user is refused and its series revoked.
 func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
 	c, err := r.Cookie(m.RememberCookie.wireName())
 	if err != nil {
@@ -39,19 +42,28 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 		return nil
 	}
 	reissue := t.RotatedAt.IsZero()
-	if !reissue && now.Sub(t.RotatedAt) > m.RememberGrace {
-		return m.remembertheft(ctx, w, r, t)
+	if !reissue {
+		same, err := m.rotatedHere(ctx, r, t, now)
+		if err != nil {
+			return err
+		}
+		if !same {
+			return m.remembertheft(ctx, w, r, t)
+		}
 	}
 
 	u, err := m.loadUser(ctx, t.UserID)
 	if err != nil && !errors.Is(err, ErrNoUser) {
 		return fmt.Errorf("load user %q: %w", t.UserID, err)
 	}
-	if err != nil || !isActive(u) {
+	if err != nil || !isActive(u) || epochOf(u) != t.Epoch {
 		if err := m.revokeSeries(ctx, t.Series); err != nil {
 			return err
 		}
 		m.expireCookie(w, &m.RememberCookie)
+		if err == nil && isActive(u) {
+			m.emit(r, EventRevoked, t.UserID, u, "remember-me token of an earlier credential epoch refused")
+		}
 		return nil
 	}
 
@@ -66,6 +78,7 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 			ValidatorHash: HashToken(val),
 			UserID:        t.UserID,
 			Series:        t.Series,
+			Epoch:         t.Epoch,
 			CreatedAt:     now,
 			LastUsedAt:    now,
 			ExpiresAt:     expires,
@@ -103,7 +116,7 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 			return fmt.Errorf("delete session: %w", err)
 		}
 	}
-	s, err := m.newSession(ctx, r, t.UserID, t.Series, data)
+	s, err := m.newSession(ctx, r, t.UserID, t.Series, t.Epoch, data)
 	if err != nil {
 		return err
 	}
@@ -116,21 +129,43 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 	return nil
 }
 
-// remembertheft handles a rotated token presented after the grace window:
-// somebody holds a copy of an old cookie. Every token and session of the
+// rotatedHere reports whether a rotated token t may still be accepted: it
+// was rotated within RememberGrace, and the request comes from the device
+// that rotated it (the series' current token records that request's
+// User-Agent and address). A browser restoring tabs sends its old cookie
+// a few times in a burst; a thief replaying a copy from elsewhere does
+// not look like that device.
+func (m *Manager[U]) rotatedHere(ctx context.Context, r *http.Request, t RememberToken, now time.Time) (bool, error) {
+	if m.RememberGrace <= 0 || now.Sub(t.RotatedAt) > m.RememberGrace {
+		return false, nil
+	}
+	current, err := m.store.UserRemember(ctx, t.UserID, now)
+	if err != nil {
+		return false, fmt.Errorf("list remember tokens: %w", err)
+	}
+	for _, c := range current {
+		if c.Series == t.Series {
+			return c.UserAgent == clip.Text(r.UserAgent(), 256) && sameNetwork(c.IP, m.clientIP(r)), nil
+		}
+	}
+	return false, nil
+}
+
+// remembertheft handles a rotated token presented after the grace window
+// or from another device: somebody holds a copy of an old cookie. Every token and session of the
 // series ends, for the thief and for the owner alike.
 func (m *Manager[U]) remembertheft(ctx context.Context, w http.ResponseWriter, r *http.Request, t RememberToken) error {
 	if err := m.revokeSeries(ctx, t.Series); err != nil {
 		return err
 	}
 	m.expireCookie(w, &m.RememberCookie)
-	m.emit(r, EventRememberTheft, t.UserID, *new(U), "rotated remember-me token reused; series revoked")
+	m.emit(r, EventRememberTheft, t.UserID, *new(U), "rotated remember-me token reused elsewhere or late; series revoked")
 	return nil
 }
 
 // startRemember begins a new remember-me series for userID and sets the
 // cookie.
-func (m *Manager[U]) startRemember(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, d time.Duration) (string, error) {
+func (m *Manager[U]) startRemember(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, epoch int64, d time.Duration) (string, error) {
 	now := m.now()
 	sel, val, value := newRememberValue()
 	t := RememberToken{
@@ -138,6 +173,7 @@ func (m *Manager[U]) startRemember(ctx context.Context, w http.ResponseWriter, r
 		ValidatorHash: HashToken(val),
 		UserID:        userID,
 		Series:        NewToken(selectorBytes),
+		Epoch:         epoch,
 		CreatedAt:     now,
 		LastUsedAt:    now,
 		ExpiresAt:     now.Add(d),
@@ -172,4 +208,26 @@ func (m *Manager[U]) revokeRequestRemember(ctx context.Context, w http.ResponseW
 		return nil
 	}
 	return m.revokeSeries(ctx, t.Series)
+}
+
+// sameNetwork reports whether two client addresses are the same client
+// network: the same IPv4 address, or the same IPv6 /64 (one subscriber's
+// prefix, inside which privacy addresses change by themselves).
+// Unparseable addresses match only themselves.
+func sameNetwork(a, b string) bool {
+	if a == b {
+		return true
+	}
+	x, err1 := netip.ParseAddr(a)
+	y, err2 := netip.ParseAddr(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	x, y = x.Unmap().WithZone(""), y.Unmap().WithZone("")
+	if !x.Is6() || !y.Is6() {
+		return x == y
+	}
+	px, _ := x.Prefix(64)
+	py, _ := y.Prefix(64)
+	return px == py
 }

@@ -80,7 +80,7 @@ type session struct {
 
 // newSession starts a session with a fresh random id and writes it to the
 // store; the caller sets the cookie.
-func (m *Manager[U]) newSession(ctx context.Context, r *http.Request, userID, series string, data sessionData) (*session, error) {
+func (m *Manager[U]) newSession(ctx context.Context, r *http.Request, userID, series string, epoch int64, data sessionData) (*session, error) {
 	now := m.now()
 	tok := NewToken(sessionTokenBytes)
 	s := &session{
@@ -90,6 +90,7 @@ func (m *Manager[U]) newSession(ctx context.Context, r *http.Request, userID, se
 			Hash:       HashToken(tok),
 			UserID:     userID,
 			Series:     series,
+			Epoch:      epoch,
 			CreatedAt:  now,
 			LastSeenAt: now,
 			ExpiresAt:  m.expiry(now, now),
@@ -97,18 +98,23 @@ func (m *Manager[U]) newSession(ctx context.Context, r *http.Request, userID, se
 			UserAgent:  clip.Text(r.UserAgent(), 256),
 		},
 	}
-	if err := m.saveSession(ctx, s); err != nil {
-		return nil, err
+	s.rec.Data = encodeData(s.data)
+	if err := m.store.CreateSession(ctx, s.rec); err != nil {
+		return nil, fmt.Errorf("create session: %w", err)
 	}
 	return s, nil
 }
 
-func (m *Manager[U]) saveSession(ctx context.Context, s *session) error {
+// updateStored writes a loaded session's changes back, and reports false
+// when the session was deleted meanwhile (by a logout or revocation that
+// raced with this request): it is not brought back.
+func (m *Manager[U]) updateStored(ctx context.Context, s *session) (bool, error) {
 	s.rec.Data = encodeData(s.data)
-	if err := m.store.SaveSession(ctx, s.rec); err != nil {
-		return fmt.Errorf("save session: %w", err)
+	found, err := m.store.UpdateSession(ctx, s.rec)
+	if err != nil {
+		return false, fmt.Errorf("update session: %w", err)
 	}
-	return nil
+	return found, nil
 }
 
 // setCookie adds a Set-Cookie header, replacing one for the same cookie set

@@ -18,6 +18,11 @@ type Session struct {
 	// Series is the remember-me series that started this session or was
 	// issued with it, or "". Revoking a series revokes its sessions too.
 	Series string
+	// Epoch is the user's credential epoch when the session was issued
+	// (see [RevocableUser]); the manager refuses the session once the
+	// user's epoch differs. 0 for anonymous sessions and for users
+	// without epochs.
+	Epoch int64
 	// CreatedAt is when the session started; the absolute timeout counts
 	// from here.
 	CreatedAt time.Time
@@ -47,8 +52,17 @@ type SessionStore interface {
 	// FindSession returns the session whose Hash is hash, unless it is
 	// missing or its ExpiresAt is not after now (found=false).
 	FindSession(ctx context.Context, hash string, now time.Time) (s Session, found bool, err error)
-	// SaveSession inserts s, or replaces the session with the same Hash.
-	SaveSession(ctx context.Context, s Session) error
+	// CreateSession inserts a new session. Its Hash comes from a fresh
+	// random token, so it names no existing session.
+	CreateSession(ctx context.Context, s Session) error
+	// UpdateSession replaces the Series, LastSeenAt, ExpiresAt, IP,
+	// UserAgent and Data of the existing session with s.Hash, and reports
+	// whether there was one. It must never create a session: a request
+	// that loaded a session before it was deleted (a logout, a password
+	// change on another device) must not bring it back when it saves.
+	// UserID, Epoch and CreatedAt never change; a change of user is a new
+	// session.
+	UpdateSession(ctx context.Context, s Session) (found bool, err error)
 	// TouchSession updates only LastSeenAt and ExpiresAt of the session
 	// with this hash. It is called at most once per touch interval per
 	// session, so it must be cheap; a missing session is not an error.
@@ -78,16 +92,21 @@ type SessionStore interface {
 // so the store alone cannot be used to log in.
 //
 // Tokens form a series: logging in with "remember me" starts one, and every
-// use replaces the token with a new one in the same series. The replaced
-// token is kept, marked rotated, until the series expires, so that a copy
-// of it presented later is recognised as theft.
+// use replaces the token with a new one in the same series. The last
+// [KeptRotated] replaced tokens are kept, marked rotated, so that a copy of
+// a recent cookie presented later is recognised as theft; older ones are
+// deleted, so a series does not grow with every use.
 type RememberToken struct {
 	Selector      string
 	ValidatorHash string
 	UserID        string
 	Series        string
-	CreatedAt     time.Time
-	LastUsedAt    time.Time
+	// Epoch is the user's credential epoch when the series was started
+	// (see [RevocableUser]); a token whose epoch differs from the user's
+	// is refused and its series revoked.
+	Epoch      int64
+	CreatedAt  time.Time
+	LastUsedAt time.Time
 	// ExpiresAt ends the token; stores must not return expired tokens.
 	ExpiresAt time.Time
 	// RotatedAt is zero while the token is current and records when it was
@@ -110,6 +129,8 @@ type RememberStore interface {
 	// stores next, atomically, but only if oldSelector is still current
 	// (not rotated, not deleted). It reports whether it did so; false means
 	// another request rotated or revoked it first and nothing was written.
+	// In the same step it deletes the series' rotated tokens beyond the
+	// KeptRotated most recently rotated ones.
 	RotateRemember(ctx context.Context, oldSelector string, at time.Time, next RememberToken) (bool, error)
 	// DeleteRememberSeries removes every token of a series.
 	DeleteRememberSeries(ctx context.Context, series string) error
@@ -122,6 +143,11 @@ type RememberStore interface {
 	// DeleteExpiredRemember removes expired tokens and reports how many.
 	DeleteExpiredRemember(ctx context.Context, now time.Time) (int, error)
 }
+
+// KeptRotated is how many rotated tokens of a remember-me series a
+// RememberStore keeps for theft detection: the cookies of the last two
+// uses. A copy of an older cookie finds no token and is simply ignored.
+const KeptRotated = 2
 
 // Store is a SessionStore and a RememberStore in one, as the sqlite and
 // postgres packages provide. Use [JoinStores] to keep sessions in one place

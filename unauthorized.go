@@ -16,8 +16,8 @@ func (m *Manager[U]) Unauthorize(w http.ResponseWriter, r *http.Request) {
 		m.Unauthorized.ServeHTTP(w, r)
 		return
 	}
-	m.sendToLogin(w, r, m.LoginView, m.LoginMessageCategory, m.LoginMessage,
-		http.StatusUnauthorized, "authentication required")
+	m.sendToLogin(w, r, m.LoginView, msgLogin, m.LoginMessageCategory, m.LoginMessage,
+		"authentication required")
 }
 
 // RequestRefresh answers a request that needs a fresh login and has a stale
@@ -40,20 +40,29 @@ func (m *Manager[U]) RequestRefresh(w http.ResponseWriter, r *http.Request) {
 	if view == "" {
 		view = m.LoginView
 	}
-	m.sendToLogin(w, r, view, m.NeedsRefreshMessageCategory, m.NeedsRefreshMessage,
-		http.StatusUnauthorized, "fresh login required")
+	m.sendToLogin(w, r, view, msgRefresh, m.NeedsRefreshMessageCategory, m.NeedsRefreshMessage,
+		"fresh login required")
 }
 
-// sendToLogin is the default for both handlers.
-func (m *Manager[U]) sendToLogin(w http.ResponseWriter, r *http.Request, view, category, message string, status int, apiError string) {
+// sendToLogin is the default for both handlers. The message goes into the
+// request's session if it has one; a visitor without a session gets a
+// MessageCookie instead, so anonymous requests never create sessions.
+func (m *Manager[U]) sendToLogin(w http.ResponseWriter, r *http.Request, view, key, category, message, apiError string) {
 	if view == "" || WantsJSON(r) {
-		WriteJSONError(w, status, apiError)
+		if m.Challenge != "" {
+			w.Header().Set("WWW-Authenticate", m.Challenge)
+		}
+		WriteJSONError(w, http.StatusUnauthorized, apiError)
 		return
 	}
 	if message != "" {
-		if err := m.AddFlash(w, r, category, message); err != nil {
-			m.handleError(w, r, err)
-			return
+		if m.SessionHash(r) != "" || m.MessageCookieName == "" {
+			if err := m.AddFlash(w, r, category, message); err != nil {
+				m.handleError(w, r, err)
+				return
+			}
+		} else {
+			m.setMessage(w, key)
 		}
 	}
 	// Only a page the browser can simply load again is worth returning to.

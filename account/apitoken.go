@@ -70,7 +70,7 @@ func (a *APITokens) Create(ctx context.Context, u *User, name string, ttl time.D
 	}
 	secret := APITokenPrefix + latch.NewToken(apiTokenBytes)
 	now := a.Now().UTC()
-	t := &APIToken{UserID: u.ID, Name: name, Hash: latch.HashToken(secret), CreatedAt: now}
+	t := &APIToken{UserID: u.ID, Name: name, Hash: latch.HashToken(secret), Epoch: u.Epoch, CreatedAt: now}
 	if ttl > 0 {
 		t.ExpiresAt = now.Add(ttl)
 	}
@@ -119,8 +119,9 @@ func ParseAPIToken(s string) (string, bool) {
 }
 
 // Authenticate returns the active user a token belongs to. An unknown,
-// expired or malformed token, or one of a disabled user, is an error
-// wrapping ErrNotFound. LastUsedAt is updated at most once a minute, so
+// expired or malformed token, one of a disabled user, and one made under
+// an earlier credential epoch of its owner (which is then deleted) are
+// errors wrapping ErrNotFound. LastUsedAt is updated at most once a minute, so
 // busy API clients do not turn every request into a write.
 func (a *APITokens) Authenticate(ctx context.Context, secret string) (*User, error) {
 	if _, ok := ParseAPIToken(secret); !ok {
@@ -137,6 +138,14 @@ func (a *APITokens) Authenticate(ctx context.Context, secret string) (*User, err
 	}
 	if u.Disabled {
 		return nil, fmt.Errorf("API token of disabled user %s: %w", u.ID, ErrNotFound)
+	}
+	if t.Epoch != u.Epoch {
+		// Made before its owner's credentials were revoked, by a request
+		// that raced with the revocation's delete.
+		if err := a.tokens.DeleteAPIToken(ctx, u.ID, t.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("delete revoked API token: %w", err)
+		}
+		return nil, fmt.Errorf("API token of an earlier credential epoch of user %s: %w", u.ID, ErrNotFound)
 	}
 	if now.Sub(t.LastUsedAt) > time.Minute {
 		if err := a.tokens.TouchAPIToken(ctx, t.ID, now.UTC()); err != nil {

@@ -81,17 +81,17 @@ func TestPasswordReset(t *testing.T) {
 
 	// A password the policy refuses keeps the link alive.
 	var invalid *account.ValidationError
-	if _, err := r.rec.ResetPassword(ctx, tok, "password", r.tokens, r.tf); !errors.As(err, &invalid) {
+	if _, err := r.rec.ResetPassword(ctx, tok, "password", r.tf); !errors.As(err, &invalid) {
 		t.Fatalf("weak password: %v", err)
 	}
-	u, err := r.rec.ResetPassword(ctx, tok, "a completely new passphrase", r.tokens, r.tf)
+	u, err := r.rec.ResetPassword(ctx, tok, "a completely new passphrase", r.tf)
 	if err != nil || u.ID != alice.ID {
 		t.Fatalf("reset: %v, %v", u, err)
 	}
 	if !u.EmailConfirmed() {
 		t.Error("a reset did not confirm the address it went to")
 	}
-	if _, err := r.rec.ResetPassword(ctx, tok, "yet another passphrase", r.tokens, r.tf); !errors.Is(err, account.ErrInvalidLink) {
+	if _, err := r.rec.ResetPassword(ctx, tok, "yet another passphrase", r.tf); !errors.Is(err, account.ErrInvalidLink) {
 		t.Fatalf("second use: %v", err)
 	}
 	if _, err := r.svc.Authenticate(ctx, "alice@example.com", "a completely new passphrase", "192.0.2.1"); err != nil {
@@ -114,15 +114,15 @@ func TestResetLinksExpireAndOnlyTheNewestWorks(t *testing.T) {
 	r.rec.RequestReset(ctx, "alice@example.com", "192.0.2.1")
 	mails := r.mail.wait(t, 2)
 	first, second := linkToken(t, mails[0].body, "https://"), linkToken(t, mails[1].body, "https://")
-	if _, err := r.rec.ResetPassword(ctx, first, "a completely new passphrase", nil, nil); !errors.Is(err, account.ErrInvalidLink) {
+	if _, err := r.rec.ResetPassword(ctx, first, "a completely new passphrase", nil); !errors.Is(err, account.ErrInvalidLink) {
 		t.Fatalf("older link still works: %v", err)
 	}
 	r.clock.Advance(31 * time.Minute)
-	if _, err := r.rec.ResetPassword(ctx, second, "a completely new passphrase", nil, nil); !errors.Is(err, account.ErrInvalidLink) {
+	if _, err := r.rec.ResetPassword(ctx, second, "a completely new passphrase", nil); !errors.Is(err, account.ErrInvalidLink) {
 		t.Fatalf("expired link works: %v", err)
 	}
 	for _, bad := range []string{"", "x", "../../etc", strings.Repeat("A", 43)} {
-		if _, err := r.rec.ResetPassword(ctx, bad, "a completely new passphrase", nil, nil); !errors.Is(err, account.ErrInvalidLink) {
+		if _, err := r.rec.ResetPassword(ctx, bad, "a completely new passphrase", nil); !errors.Is(err, account.ErrInvalidLink) {
 			t.Errorf("token %q: %v", bad, err)
 		}
 	}
@@ -141,7 +141,7 @@ func TestResetTokenConcurrentUseOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := r.rec.ResetPassword(ctx, tok, "a completely new passphrase", nil, nil); err == nil {
+			if _, err := r.rec.ResetPassword(ctx, tok, "a completely new passphrase", nil); err == nil {
 				mu.Lock()
 				ok++
 				mu.Unlock()
@@ -172,7 +172,7 @@ func TestResetRevokesTokensAndUntrustedSecondFactor(t *testing.T) {
 	// The real owner resets the password through the mailbox.
 	r.rec.RequestReset(ctx, "victim@example.com", "192.0.2.1")
 	tok := linkToken(t, r.mail.wait(t, 1)[0].body, "https://")
-	got, err := r.rec.ResetPassword(ctx, tok, "owner's own new passphrase", r.tokens, r.tf)
+	got, err := r.rec.ResetPassword(ctx, tok, "owner's own new passphrase", r.tf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestResetKeepsConfirmedSecondFactor(t *testing.T) {
 	}
 	r.rec.RequestReset(ctx, u.Email, "192.0.2.1")
 	tok := linkToken(t, r.mail.wait(t, 1)[0].body, "https://")
-	got, err := r.rec.ResetPassword(ctx, tok, "a completely new passphrase", r.tokens, r.tf)
+	got, err := r.rec.ResetPassword(ctx, tok, "a completely new passphrase", r.tf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestEmailConfirmationAndChange(t *testing.T) {
 	if err != nil || !changed || changedUser.Email != "alice.new@example.com" {
 		t.Fatalf("change: %v %v %v", changedUser, changed, err)
 	}
-	if _, err := r.rec.ResetPassword(ctx, resetTok, "a completely new passphrase", nil, nil); !errors.Is(err, account.ErrInvalidLink) {
+	if _, err := r.rec.ResetPassword(ctx, resetTok, "a completely new passphrase", nil); !errors.Is(err, account.ErrInvalidLink) {
 		t.Fatalf("reset link to the old address survived the change: %v", err)
 	}
 	if notice := r.mail.wait(t, 5)[4]; notice.to != "alice@example.com" || !strings.Contains(notice.body, "alice.new@example.com") {

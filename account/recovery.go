@@ -191,7 +191,7 @@ func (r *Recovery) sendReset(ctx context.Context, u *User) error {
 	tok := latch.NewToken(32)
 	now := r.Now().UTC()
 	if err := r.tokens.CreateOneTimeToken(ctx, OneTimeToken{
-		Hash: latch.HashToken(tok), UserID: u.ID, Purpose: PurposeReset, Email: u.Email,
+		Hash: latch.HashToken(tok), UserID: u.ID, Purpose: PurposeReset, Email: u.Email, Epoch: u.Epoch,
 		CreatedAt: now, ExpiresAt: now.Add(r.ResetTTL),
 	}); err != nil {
 		return fmt.Errorf("reset: create token: %w", err)
@@ -216,35 +216,23 @@ If you did not ask for this, ignore this mail: your password stays as it is.
 func ParseLinkToken(s string) (string, bool) { return latch.ParseSessionToken(s) }
 
 // ResetPassword sets a new password with a reset token and returns the
-// user. The token works once (of concurrent attempts only one wins); a
+// user. The token works once (of concurrent attempts only one wins), and
+// only while the user's credential epoch is the one it was mailed under; a
 // password refused by the policy gives the token back so the user can try
-// another. The caller must then end every session and remember-me token
-// of the user and not log them in. Resetting also:
+// another. The new password is stored with the revocation of every
+// credential of the user (Service.ChangePassword): every session, remember-
+// me token, API token and other mailed link ends, and nobody is logged in.
+// Resetting also:
 //   - confirms the email address (the user just proved they read it);
-//   - revokes the user's API tokens (the account may have been taken over);
 //   - removes two-factor authentication if the address had never been
 //     confirmed: whoever enrolled it had not proved they own the mailbox
 //     (account pre-hijacking, CVE-2024-38351).
-func (r *Recovery) ResetPassword(ctx context.Context, token, newPassword string, tokens *APITokens, tf *TwoFactor) (*User, error) {
-	if _, ok := ParseLinkToken(token); !ok {
-		return nil, ErrInvalidLink
-	}
-	now := r.Now().UTC()
-	t, err := r.tokens.ConsumeOneTimeToken(ctx, PurposeReset, latch.HashToken(token), now)
-	if errors.Is(err, ErrNotFound) {
-		return nil, ErrInvalidLink
-	}
+func (r *Recovery) ResetPassword(ctx context.Context, token, newPassword string, tf *TwoFactor) (*User, error) {
+	t, u, err := r.consume(ctx, PurposeReset, token)
 	if err != nil {
-		return nil, fmt.Errorf("consume reset token: %w", err)
+		return nil, err
 	}
-	u, err := r.users.UserByID(ctx, t.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, ErrInvalidLink
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load user: %w", err)
-	}
-	if err := r.service.SetPassword(ctx, u, newPassword); err != nil {
+	if err := r.service.ChangePassword(ctx, u, newPassword); err != nil {
 		var invalid *ValidationError
 		if errors.As(err, &invalid) {
 			// Give the token back: the link keeps working until it expires.
@@ -254,20 +242,13 @@ func (r *Recovery) ResetPassword(ctx context.Context, token, newPassword string,
 		}
 		return nil, err
 	}
+	now := r.Now().UTC()
 	wasConfirmed := u.EmailConfirmed()
 	if strings.EqualFold(t.Email, u.Email) {
 		if _, err := r.creds.ConfirmEmail(ctx, u.ID, u.Email, now); err != nil {
 			return nil, fmt.Errorf("confirm email: %w", err)
 		}
 		u.EmailConfirmedAt = now
-	}
-	if err := r.tokens.DeleteUserOneTimeTokens(ctx, u.ID, ""); err != nil {
-		return nil, fmt.Errorf("delete link tokens: %w", err)
-	}
-	if tokens != nil {
-		if _, err := tokens.RevokeAll(ctx, u.ID); err != nil {
-			return nil, fmt.Errorf("revoke API tokens: %w", err)
-		}
 	}
 	if tf != nil && !wasConfirmed && u.TwoFactor() {
 		if err := tf.Remove(ctx, u); err != nil {
@@ -283,6 +264,34 @@ account's recent activity.
 `, u.Username, r.SiteName)))
 	})
 	return u, nil
+}
+
+// consume takes a mailed link's token of the given purpose and loads its
+// user. A malformed, unknown, used or expired token, a user who is gone,
+// and a link mailed under an earlier credential epoch are all
+// ErrInvalidLink.
+func (r *Recovery) consume(ctx context.Context, purpose Purpose, token string) (OneTimeToken, *User, error) {
+	if _, ok := ParseLinkToken(token); !ok {
+		return OneTimeToken{}, nil, ErrInvalidLink
+	}
+	t, err := r.tokens.ConsumeOneTimeToken(ctx, purpose, latch.HashToken(token), r.Now().UTC())
+	if errors.Is(err, ErrNotFound) {
+		return OneTimeToken{}, nil, ErrInvalidLink
+	}
+	if err != nil {
+		return OneTimeToken{}, nil, fmt.Errorf("consume %s token: %w", purpose, err)
+	}
+	u, err := r.users.UserByID(ctx, t.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return OneTimeToken{}, nil, ErrInvalidLink
+	}
+	if err != nil {
+		return OneTimeToken{}, nil, fmt.Errorf("load user: %w", err)
+	}
+	if t.Epoch != u.Epoch {
+		return OneTimeToken{}, nil, ErrInvalidLink
+	}
+	return t, u, nil
 }
 
 // SendConfirmation mails u a link that confirms their address.
@@ -304,7 +313,7 @@ func (r *Recovery) sendConfirm(ctx context.Context, u *User, address, subject, b
 	tok := latch.NewToken(32)
 	now := r.Now().UTC()
 	if err := r.tokens.CreateOneTimeToken(ctx, OneTimeToken{
-		Hash: latch.HashToken(tok), UserID: u.ID, Purpose: PurposeConfirm, Email: address,
+		Hash: latch.HashToken(tok), UserID: u.ID, Purpose: PurposeConfirm, Email: address, Epoch: u.Epoch,
 		CreatedAt: now, ExpiresAt: now.Add(r.ConfirmTTL),
 	}); err != nil {
 		return fmt.Errorf("create confirmation token: %w", err)
@@ -352,24 +361,11 @@ func (r *Recovery) RequestEmailChange(ctx context.Context, u *User, newEmail, cl
 // or, for a link sent to a new address, changes the user's email to it.
 // It reports the user and whether the email changed.
 func (r *Recovery) Confirm(ctx context.Context, token string) (*User, bool, error) {
-	if _, ok := ParseLinkToken(token); !ok {
-		return nil, false, ErrInvalidLink
+	t, u, err := r.consume(ctx, PurposeConfirm, token)
+	if err != nil {
+		return nil, false, err
 	}
 	now := r.Now().UTC()
-	t, err := r.tokens.ConsumeOneTimeToken(ctx, PurposeConfirm, latch.HashToken(token), now)
-	if errors.Is(err, ErrNotFound) {
-		return nil, false, ErrInvalidLink
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("consume confirmation token: %w", err)
-	}
-	u, err := r.users.UserByID(ctx, t.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, false, ErrInvalidLink
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("load user: %w", err)
-	}
 	if strings.EqualFold(t.Email, u.Email) {
 		if _, err := r.creds.ConfirmEmail(ctx, u.ID, u.Email, now); err != nil {
 			return nil, false, fmt.Errorf("confirm email: %w", err)
@@ -395,15 +391,6 @@ func (r *Recovery) Confirm(ctx context.Context, token string) (*User, bool, erro
 			u.Username, r.SiteName, u.Email)))
 	})
 	return u, true, nil
-}
-
-// CancelResets makes every outstanding reset link of a user useless, as a
-// password change must (CVE-2016-11074).
-func (r *Recovery) CancelResets(ctx context.Context, userID string) error {
-	if err := r.tokens.DeleteUserOneTimeTokens(ctx, userID, PurposeReset); err != nil {
-		return fmt.Errorf("delete reset tokens: %w", err)
-	}
-	return nil
 }
 
 // PasswordChanged tells u by mail that their password was changed.

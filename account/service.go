@@ -120,6 +120,11 @@ type Service struct {
 	RequireConfirmedEmail bool
 	// Hook, if set, is told of every Event; it runs synchronously.
 	Hook func(ctx context.Context, e Event)
+	// Sessions, if set, deletes a user's sessions and remember-me tokens
+	// after Revoke, ChangePassword, SetDisabled and DeleteUser: set it to
+	// the site's latch.Manager. The credential epoch already refuses them;
+	// this keeps the store from holding dead rows.
+	Sessions SessionRevoker
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 }
@@ -430,9 +435,20 @@ func (s *Service) verify(ctx context.Context, u *User, pw, clientIP string) erro
 	return nil
 }
 
-// SetPassword checks a new password against the policy, hashes and stores
-// it. The caller revokes sessions as its flow requires.
-func (s *Service) SetPassword(ctx context.Context, u *User, pw string) error {
+// SessionRevoker deletes every session and remember-me token of a user;
+// a *latch.Manager is one.
+type SessionRevoker interface {
+	RevokeUser(ctx context.Context, userID string) error
+}
+
+// ChangePassword checks a new password against the policy, hashes it, and
+// stores it with the revocation of every credential of u in one atomic
+// write (see Revoke): whoever knew the old password may have started a
+// session, kept a remember-me cookie, made an API token or asked for a
+// mailed link, and none of them works from now on. u's PasswordHash and
+// Epoch are updated. A password the policy refuses is a *ValidationError
+// and changes nothing.
+func (s *Service) ChangePassword(ctx context.Context, u *User, pw string) error {
 	if err := s.CheckPasswordPolicy(pw, u.Username, u.Email); err != nil {
 		return &ValidationError{Fields: map[string]string{"password": err.Error()}}
 	}
@@ -440,9 +456,71 @@ func (s *Service) SetPassword(ctx context.Context, u *User, pw string) error {
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	if err := s.store.SetPasswordHash(ctx, u.ID, h); err != nil {
-		return fmt.Errorf("store password of user %s: %w", u.ID, err)
+	return s.revoke(ctx, u, h)
+}
+
+// Revoke ends every credential of u at once: it increments u's credential
+// epoch in the store, which refuses from then on every session, remember-
+// me token, API token, one-time link and half-finished two-factor login
+// issued before — on every instance, whatever request is in flight — and
+// then deletes what it can (API tokens and links in the same write;
+// sessions and remember-me tokens through Sessions, if set). This is the
+// one operation behind "log out everywhere else", password changes and
+// resets, and the administrator's commands. u.Epoch is updated; to keep
+// the current device logged in, re-issue its session afterwards
+// (latch.Manager.RevokeOtherSessions).
+func (s *Service) Revoke(ctx context.Context, u *User) error {
+	return s.revoke(ctx, u, "")
+}
+
+func (s *Service) revoke(ctx context.Context, u *User, newHash string) error {
+	epoch, err := s.store.RevokeCredentials(ctx, u.ID, newHash)
+	if err != nil {
+		return fmt.Errorf("revoke credentials of user %s: %w", u.ID, err)
 	}
-	u.PasswordHash = h
+	u.Epoch = epoch
+	if newHash != "" {
+		u.PasswordHash = newHash
+	}
+	return s.cleanup(ctx, u.ID)
+}
+
+// cleanup deletes the sessions and remember-me tokens of a user whose
+// credentials are already revoked (or who is gone): a failure leaves rows
+// that the epoch or the missing user already refuses.
+func (s *Service) cleanup(ctx context.Context, userID string) error {
+	if s.Sessions == nil {
+		return nil
+	}
+	if err := s.Sessions.RevokeUser(ctx, userID); err != nil {
+		return fmt.Errorf("revoked user %s, but deleting their sessions failed (they are refused all the same): %w", userID, err)
+	}
 	return nil
+}
+
+// SetDisabled disables u, ending every credential of theirs at once (the
+// store raises the epoch in the same write), or enables u again, which
+// brings none of them back.
+func (s *Service) SetDisabled(ctx context.Context, u *User, disabled bool) error {
+	if err := s.store.SetDisabled(ctx, u.ID, disabled); err != nil {
+		return fmt.Errorf("set disabled of user %s: %w", u.ID, err)
+	}
+	u.Disabled = disabled
+	if !disabled {
+		return nil
+	}
+	if fresh, err := s.store.UserByID(ctx, u.ID); err == nil {
+		u.Epoch = fresh.Epoch
+	}
+	return s.cleanup(ctx, u.ID)
+}
+
+// DeleteUser deletes u and everything kept for them, then their sessions
+// and remember-me tokens wherever they are kept. Ids are never reused, so
+// anything missed names nobody.
+func (s *Service) DeleteUser(ctx context.Context, u *User) error {
+	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+		return fmt.Errorf("delete user %s: %w", u.ID, err)
+	}
+	return s.cleanup(ctx, u.ID)
 }

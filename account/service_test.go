@@ -285,15 +285,15 @@ func TestCheckPasswordSharesTheCounter(t *testing.T) {
 	}
 }
 
-func TestSetPassword(t *testing.T) {
+func TestChangePassword(t *testing.T) {
 	e := newEnv(t)
 	u := e.user(t, "alice")
 	ctx := context.Background()
 	var invalid *account.ValidationError
-	if err := e.svc.SetPassword(ctx, u, "password1"); !errors.As(err, &invalid) {
+	if err := e.svc.ChangePassword(ctx, u, "password1"); !errors.As(err, &invalid) {
 		t.Fatalf("common password accepted: %v", err)
 	}
-	if err := e.svc.SetPassword(ctx, u, "a brand new passphrase"); err != nil {
+	if err := e.svc.ChangePassword(ctx, u, "a brand new passphrase"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.Authenticate(ctx, u.Email, goodPassword, "192.0.2.1"); !errors.Is(err, account.ErrBadCredentials) {

@@ -43,7 +43,16 @@ type User struct {
 	// when two-factor authentication is off. Never shown after enrolment,
 	// never logged.
 	TOTPSecret string
+	// Epoch is the user's credential epoch: it starts at 0 and only
+	// grows. Raising it (Store.RevokeCredentials, or disabling the user)
+	// ends at once every session, remember-me token, API token, mailed
+	// link and half-finished two-factor login issued under an earlier
+	// value; see latch.RevocableUser.
+	Epoch int64
 }
+
+// CredentialEpoch returns Epoch, for latch.RevocableUser.
+func (u *User) CredentialEpoch() int64 { return u.Epoch }
 
 // EmailConfirmed reports whether the user confirmed their address.
 func (u *User) EmailConfirmed() bool { return !u.EmailConfirmedAt.IsZero() }
@@ -75,9 +84,24 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	// SetPasswordHash replaces a user's password hash (ErrNotFound if the
-	// user is gone).
+	// user is gone). It revokes nothing: it is for upgrading the hash of
+	// the same password to new parameters. A new password goes through
+	// RevokeCredentials.
 	SetPasswordHash(ctx context.Context, id, hash string) error
+	// RevokeCredentials ends every credential of user id at once: in one
+	// atomic write it increments the user's credential epoch (so every
+	// session, remember-me token, API token, one-time link and pending
+	// second step issued under an earlier epoch is refused from now on),
+	// sets the password hash to newHash unless newHash is "", and deletes
+	// the user's API tokens and one-time tokens. It returns the new epoch
+	// (ErrNotFound if the user is gone). Sessions and remember-me tokens,
+	// which may live in another store, are deleted by the caller
+	// afterwards; the epoch already refuses them.
+	RevokeCredentials(ctx context.Context, id, newHash string) (epoch int64, err error)
 	// SetDisabled disables or re-enables a user (ErrNotFound if gone).
+	// Disabling also increments the credential epoch in the same write,
+	// so that re-enabling the user later brings back none of the
+	// sessions and tokens the user had before.
 	SetDisabled(ctx context.Context, id string, disabled bool) error
 	// DeleteUser removes a user and everything the store keeps for them
 	// (ErrNotFound if gone).
@@ -111,10 +135,13 @@ type CredentialStore interface {
 // APIToken is a long-lived credential for programs, sent as
 // "Authorization: Bearer <secret>". Only a hash of the secret is stored.
 type APIToken struct {
-	ID        string
-	UserID    string
-	Name      string
-	Hash      string
+	ID     string
+	UserID string
+	Name   string
+	Hash   string
+	// Epoch is the owner's credential epoch when the token was made; the
+	// token stops working when the owner's epoch moves on.
+	Epoch     int64
 	CreatedAt time.Time
 	// LastUsedAt is zero until the token is first used.
 	LastUsedAt time.Time
@@ -163,7 +190,10 @@ type OneTimeToken struct {
 	Purpose Purpose
 	// Email is the address the token was sent to; a confirm token for a
 	// new address changes the user's email to it when consumed.
-	Email     string
+	Email string
+	// Epoch is the user's credential epoch when the link was mailed; a
+	// link consumed after the epoch moved on does nothing.
+	Epoch     int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }

@@ -7,6 +7,7 @@ package memstore
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -44,13 +45,30 @@ func (s *Store) FindSession(_ context.Context, hash string, now time.Time) (latc
 	return sess, true, nil
 }
 
-// SaveSession implements latch.SessionStore.
-func (s *Store) SaveSession(_ context.Context, sess latch.Session) error {
+// CreateSession implements latch.SessionStore.
+func (s *Store) CreateSession(_ context.Context, sess latch.Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.sessions[sess.Hash]; ok {
+		return fmt.Errorf("memstore: create session: hash already in use")
+	}
 	sess.Data = slices.Clone(sess.Data)
 	s.sessions[sess.Hash] = sess
 	return nil
+}
+
+// UpdateSession implements latch.SessionStore.
+func (s *Store) UpdateSession(_ context.Context, sess latch.Session) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.sessions[sess.Hash]
+	if !ok {
+		return false, nil
+	}
+	old.Series, old.LastSeenAt, old.ExpiresAt = sess.Series, sess.LastSeenAt, sess.ExpiresAt
+	old.IP, old.UserAgent, old.Data = sess.IP, sess.UserAgent, slices.Clone(sess.Data)
+	s.sessions[sess.Hash] = old
+	return true, nil
 }
 
 // TouchSession implements latch.SessionStore.
@@ -153,6 +171,16 @@ func (s *Store) RotateRemember(_ context.Context, oldSelector string, at time.Ti
 	old.RotatedAt = at
 	s.remember[oldSelector] = old
 	s.remember[next.Selector] = next
+	var rotated []latch.RememberToken
+	for _, t := range s.remember {
+		if t.Series == old.Series && !t.RotatedAt.IsZero() {
+			rotated = append(rotated, t)
+		}
+	}
+	slices.SortFunc(rotated, func(a, b latch.RememberToken) int { return b.RotatedAt.Compare(a.RotatedAt) })
+	for _, t := range rotated[min(latch.KeptRotated, len(rotated)):] {
+		delete(s.remember, t.Selector)
+	}
 	return true, nil
 }
 

@@ -170,20 +170,29 @@ func TestMigrationsIdempotent(t *testing.T) {
 // latestMigration is the version of the newest file in migrations/.
 func latestMigration(t *testing.T) int64 {
 	t.Helper()
+	versions := migrationVersions(t)
+	return versions[len(versions)-1]
+}
+
+// migrationVersions lists the versions of the files in migrations/, in
+// order. They follow the SQLite backend's numbering, so some are missing.
+func migrationVersions(t *testing.T) []int64 {
+	t.Helper()
 	entries, err := os.ReadDir("migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var latest int64
+	var versions []int64
 	for _, e := range entries {
 		prefix, _, _ := strings.Cut(e.Name(), "_")
 		v, err := strconv.ParseInt(prefix, 10, 64)
 		if err != nil {
 			t.Fatalf("migration %s has no version prefix", e.Name())
 		}
-		latest = max(latest, v)
+		versions = append(versions, v)
 	}
-	return latest
+	slices.Sort(versions)
+	return versions
 }
 
 // checkAppliedOnce checks that goose's version table is in schema and
@@ -208,10 +217,7 @@ func checkAppliedOnce(t *testing.T, s *postgres.Store, schema string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []int64{0} // goose's marker of a new version table
-	for v := int64(1); v <= latestMigration(t); v++ {
-		want = append(want, v)
-	}
+	want := append([]int64{0}, migrationVersions(t)...) // 0: goose's marker of a new version table
 	if !slices.Equal(versions, want) {
 		t.Errorf("versions recorded = %v, want %v", versions, want)
 	}
@@ -532,7 +538,7 @@ func TestDeleteExpiredCounts(t *testing.T) {
 	}
 	for i, exp := range []time.Duration{-time.Hour, 0, time.Hour} {
 		sess := latch.Session{Hash: "h" + strconv.Itoa(i), UserID: "1", ExpiresAt: now.Add(exp)}
-		if err := s.SaveSession(ctx, sess); err != nil {
+		if err := s.CreateSession(ctx, sess); err != nil {
 			t.Fatal(err)
 		}
 		tok := latch.RememberToken{Selector: "s" + strconv.Itoa(i), UserID: "1", Series: "x" + strconv.Itoa(i), ExpiresAt: now.Add(exp)}
@@ -607,7 +613,7 @@ func BenchmarkFindSession(b *testing.B) {
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour),
 			IP: "192.0.2.1", UserAgent: "bench", Data: make([]byte, 256),
 		}
-		if err := s.SaveSession(ctx, sess); err != nil {
+		if err := s.CreateSession(ctx, sess); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,11 +11,11 @@ import (
 	"github.com/latchgo/latch"
 )
 
-const rememberColumns = `selector, validator_hash, user_id, series, created_at, last_used_at, expires_at, rotated_at, ip, user_agent`
+const rememberColumns = `selector, validator_hash, user_id, series, epoch, created_at, last_used_at, expires_at, rotated_at, ip, user_agent`
 
 func rememberArgs(t latch.RememberToken) []any {
 	return []any{
-		t.Selector, t.ValidatorHash, t.UserID, t.Series,
+		t.Selector, t.ValidatorHash, t.UserID, t.Series, t.Epoch,
 		t.CreatedAt, t.LastUsedAt, t.ExpiresAt, nullTime(t.RotatedAt),
 		clientText(t.IP), clientText(t.UserAgent),
 	}
@@ -26,7 +26,7 @@ func scanRemember(row scanner) (latch.RememberToken, error) {
 		t       latch.RememberToken
 		rotated *time.Time
 	)
-	err := row.Scan(&t.Selector, &t.ValidatorHash, &t.UserID, &t.Series,
+	err := row.Scan(&t.Selector, &t.ValidatorHash, &t.UserID, &t.Series, &t.Epoch,
 		&t.CreatedAt, &t.LastUsedAt, &t.ExpiresAt, &rotated, &t.IP, &t.UserAgent)
 	t.CreatedAt, t.LastUsedAt, t.ExpiresAt = t.CreatedAt.UTC(), t.LastUsedAt.UTC(), t.ExpiresAt.UTC()
 	t.RotatedAt = fromNullTime(rotated)
@@ -36,7 +36,7 @@ func scanRemember(row scanner) (latch.RememberToken, error) {
 // CreateRemember implements [latch.RememberStore].
 func (s *Store) CreateRemember(ctx context.Context, t latch.RememberToken) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO remember_tokens (`+rememberColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, rememberArgs(t)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, rememberArgs(t)...)
 	if err != nil {
 		return fmt.Errorf("postgres: create remember token: %w", err)
 	}
@@ -59,31 +59,45 @@ func (s *Store) FindRemember(ctx context.Context, selector string, now time.Time
 	return t, true, nil
 }
 
-// RotateRemember implements [latch.RememberStore] in one statement: the
+// RotateRemember implements [latch.RememberStore] in one transaction: the
 // UPDATE marks the old token rotated only while it is current, and the
 // INSERT takes its rows from the UPDATE's, so it stores the next token
 // only if the UPDATE marked one. Of concurrent rotations of one token, the
 // first locks the row and the others, re-checking rotated_at IS NULL on
-// the version it committed, match nothing.
+// the version it committed, match nothing. The series' rotated tokens
+// beyond the latch.KeptRotated newest are then deleted.
 func (s *Store) RotateRemember(ctx context.Context, oldSelector string, at time.Time, next latch.RememberToken) (bool, error) {
 	if !storable(oldSelector) {
 		return false, nil
 	}
-	tag, err := s.pool.Exec(ctx, `
-		WITH old AS (
-			UPDATE remember_tokens SET rotated_at = $11
-			WHERE selector = $12 AND rotated_at IS NULL
-			RETURNING 1
-		)
-		INSERT INTO remember_tokens (`+rememberColumns+`)
-		SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::timestamptz,
-			$7::timestamptz, $8::timestamptz, $9::text, $10::text
-		FROM old`,
-		append(rememberArgs(next), at, oldSelector)...)
+	rotated := false
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			WITH old AS (
+				UPDATE remember_tokens SET rotated_at = $12
+				WHERE selector = $13 AND rotated_at IS NULL
+				RETURNING 1
+			)
+			INSERT INTO remember_tokens (`+rememberColumns+`)
+			SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::timestamptz, $7::timestamptz,
+				$8::timestamptz, $9::timestamptz, $10::text, $11::text
+			FROM old`,
+			append(rememberArgs(next), at, oldSelector)...)
+		if err != nil || tag.RowsAffected() != 1 {
+			return err
+		}
+		rotated = true
+		_, err = tx.Exec(ctx, `
+			DELETE FROM remember_tokens WHERE series = $1 AND rotated_at IS NOT NULL
+			AND selector NOT IN (SELECT selector FROM remember_tokens
+				WHERE series = $1 AND rotated_at IS NOT NULL
+				ORDER BY rotated_at DESC, selector LIMIT $2)`, next.Series, latch.KeptRotated)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("postgres: rotate remember token: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return rotated, nil
 }
 
 // DeleteRememberSeries implements [latch.RememberStore].

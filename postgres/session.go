@@ -11,13 +11,13 @@ import (
 	"github.com/latchgo/latch"
 )
 
-const sessionColumns = `hash, user_id, series, created_at, last_seen_at, expires_at, ip, user_agent, data`
+const sessionColumns = `hash, user_id, series, epoch, created_at, last_seen_at, expires_at, ip, user_agent, data`
 
 const findSessionSQL = `SELECT ` + sessionColumns + ` FROM sessions WHERE hash = $1 AND expires_at > $2`
 
 func scanSession(row scanner) (latch.Session, error) {
 	var s latch.Session
-	err := row.Scan(&s.Hash, &s.UserID, &s.Series, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.IP, &s.UserAgent, &s.Data)
+	err := row.Scan(&s.Hash, &s.UserID, &s.Series, &s.Epoch, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.IP, &s.UserAgent, &s.Data)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = s.CreatedAt.UTC(), s.LastSeenAt.UTC(), s.ExpiresAt.UTC()
 	return s, err
 }
@@ -37,25 +37,33 @@ func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (la
 	return sess, true, nil
 }
 
-// SaveSession implements [latch.SessionStore] with one upsert.
-func (s *Store) SaveSession(ctx context.Context, sess latch.Session) error {
+// CreateSession implements [latch.SessionStore].
+func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (hash) DO UPDATE SET
-			user_id = excluded.user_id,
-			series = excluded.series,
-			created_at = excluded.created_at,
-			last_seen_at = excluded.last_seen_at,
-			expires_at = excluded.expires_at,
-			ip = excluded.ip,
-			user_agent = excluded.user_agent,
-			data = excluded.data`,
-		sess.Hash, sess.UserID, sess.Series, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt,
+		INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		sess.Hash, sess.UserID, sess.Series, sess.Epoch, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt,
 		clientText(sess.IP), clientText(sess.UserAgent), sess.Data)
 	if err != nil {
-		return fmt.Errorf("postgres: save session: %w", err)
+		return fmt.Errorf("postgres: create session: %w", err)
 	}
 	return nil
+}
+
+// UpdateSession implements [latch.SessionStore]: an UPDATE, which cannot
+// bring back a session deleted meanwhile.
+func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, error) {
+	if !storable(sess.Hash) {
+		return false, nil
+	}
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE sessions SET series = $2, last_seen_at = $3, expires_at = $4, ip = $5, user_agent = $6, data = $7
+		WHERE hash = $1`,
+		sess.Hash, sess.Series, sess.LastSeenAt, sess.ExpiresAt,
+		clientText(sess.IP), clientText(sess.UserAgent), sess.Data)
+	if err != nil {
+		return false, fmt.Errorf("postgres: update session: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
 // TouchSession implements [latch.SessionStore].

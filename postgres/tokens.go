@@ -11,7 +11,7 @@ import (
 	"github.com/latchgo/latch/account"
 )
 
-const apiTokenColumns = `id, user_id, name, hash, created_at, last_used_at, expires_at`
+const apiTokenColumns = `id, user_id, name, hash, epoch, created_at, last_used_at, expires_at`
 
 // apiTokenByHashSQL runs on every API request.
 const apiTokenByHashSQL = `SELECT ` + apiTokenColumns + ` FROM api_tokens
@@ -23,7 +23,7 @@ func scanAPIToken(row scanner) (account.APIToken, error) {
 		id, user        int64
 		used, expiresAt *time.Time
 	)
-	err := row.Scan(&id, &user, &t.Name, &t.Hash, &t.CreatedAt, &used, &expiresAt)
+	err := row.Scan(&id, &user, &t.Name, &t.Hash, &t.Epoch, &t.CreatedAt, &used, &expiresAt)
 	t.ID, t.UserID = formatID(id), formatID(user)
 	t.CreatedAt, t.LastUsedAt, t.ExpiresAt = t.CreatedAt.UTC(), fromNullTime(used), fromNullTime(expiresAt)
 	return t, err
@@ -38,9 +38,9 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *account.APIToken) error {
 	}
 	var id int64
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO api_tokens (user_id, name, hash, created_at, last_used_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		user, t.Name, t.Hash, t.CreatedAt, nullTime(t.LastUsedAt), nullTime(t.ExpiresAt)).Scan(&id)
+		INSERT INTO api_tokens (user_id, name, hash, epoch, created_at, last_used_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		user, t.Name, t.Hash, t.Epoch, t.CreatedAt, nullTime(t.LastUsedAt), nullTime(t.ExpiresAt)).Scan(&id)
 	if _, missing := isViolation(err, foreignKeyViolation); missing {
 		return fmt.Errorf("postgres: create api token: %w", account.ErrNotFound)
 	}
@@ -145,7 +145,7 @@ func lockUser(ctx context.Context, tx pgx.Tx, id int64) error {
 	return err
 }
 
-const oneTimeTokenColumns = `hash, user_id, purpose, email, created_at, expires_at`
+const oneTimeTokenColumns = `hash, user_id, purpose, email, epoch, created_at, expires_at`
 
 // CreateOneTimeToken implements [account.OneTimeTokenStore]: in one
 // transaction, with the user's row locked, it deletes the user's tokens of
@@ -163,8 +163,8 @@ func (s *Store) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) 
 			`DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose = $2`, user, string(t.Purpose)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO one_time_tokens (`+oneTimeTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-			t.Hash, user, string(t.Purpose), t.Email, t.CreatedAt, t.ExpiresAt)
+		_, err := tx.Exec(ctx, `INSERT INTO one_time_tokens (`+oneTimeTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			t.Hash, user, string(t.Purpose), t.Email, t.Epoch, t.CreatedAt, t.ExpiresAt)
 		return err
 	})
 	if err != nil {
@@ -187,7 +187,7 @@ func (s *Store) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose
 	err := s.pool.QueryRow(ctx, `
 		DELETE FROM one_time_tokens WHERE hash = $1 AND purpose = $2 AND expires_at > $3
 		RETURNING `+oneTimeTokenColumns, hash, string(purpose), now).
-		Scan(&t.Hash, &user, &t.Purpose, &t.Email, &t.CreatedAt, &t.ExpiresAt)
+		Scan(&t.Hash, &user, &t.Purpose, &t.Email, &t.Epoch, &t.CreatedAt, &t.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return account.OneTimeToken{}, fmt.Errorf("postgres: consume one-time token: %w", account.ErrNotFound)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/latchgo/latch/account"
 )
 
-const userColumns = `id, username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret`
+const userColumns = `id, username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch`
 
 // The case-insensitive comparisons are written exactly as the unique
 // indexes users_username_ci and users_email_ci are defined, so that the
@@ -28,7 +28,7 @@ func scanUser(row scanner) (account.User, error) {
 		id        int64
 		confirmed *time.Time
 	)
-	err := row.Scan(&id, &u.Username, &u.Email, &u.PasswordHash, &u.CreatedAt, &u.Disabled, &confirmed, &u.TOTPSecret)
+	err := row.Scan(&id, &u.Username, &u.Email, &u.PasswordHash, &u.CreatedAt, &u.Disabled, &confirmed, &u.TOTPSecret, &u.Epoch)
 	u.ID, u.CreatedAt, u.EmailConfirmedAt = formatID(id), u.CreatedAt.UTC(), fromNullTime(confirmed)
 	return u, err
 }
@@ -64,9 +64,9 @@ func takenError(err error) error {
 func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
 	var id int64
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		u.Username, u.Email, u.PasswordHash, u.CreatedAt, u.Disabled, nullTime(u.EmailConfirmedAt), u.TOTPSecret).Scan(&id)
+		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		u.Username, u.Email, u.PasswordHash, u.CreatedAt, u.Disabled, nullTime(u.EmailConfirmedAt), u.TOTPSecret, u.Epoch).Scan(&id)
 	if taken := takenError(err); taken != nil {
 		return fmt.Errorf("postgres: create user: %w", taken)
 	}
@@ -107,9 +107,44 @@ func (s *Store) SetPasswordHash(ctx context.Context, id, hash string) error {
 	return s.updateUser(ctx, "set password hash", `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
 }
 
-// SetDisabled implements [account.Store].
+// SetDisabled implements [account.Store]: disabling raises the credential
+// epoch in the same statement.
 func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
-	return s.updateUser(ctx, "set disabled", `UPDATE users SET disabled = $2 WHERE id = $1`, id, disabled)
+	return s.updateUser(ctx, "set disabled",
+		`UPDATE users SET disabled = $2, credential_epoch = credential_epoch + CASE WHEN $2 THEN 1 ELSE 0 END WHERE id = $1`,
+		id, disabled)
+}
+
+// RevokeCredentials implements [account.Store] in one statement: the
+// epoch, the password hash, and the deletion of the user's API tokens,
+// one-time tokens, and the sessions and remember-me tokens this database
+// keeps commit together. A token that a concurrent request inserts where
+// this statement does not see it carries the epoch that request read,
+// which the user's new epoch refuses.
+func (s *Store) RevokeCredentials(ctx context.Context, id, newHash string) (int64, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return 0, fmt.Errorf("postgres: revoke credentials: %w", account.ErrNotFound)
+	}
+	var epoch int64
+	err := s.pool.QueryRow(ctx, `
+		WITH u AS (
+			UPDATE users SET credential_epoch = credential_epoch + 1,
+				password_hash = CASE WHEN $3 = '' THEN password_hash ELSE $3 END
+			WHERE id = $1 RETURNING credential_epoch
+		),
+		a AS (DELETE FROM api_tokens WHERE user_id = $1 AND EXISTS (SELECT 1 FROM u)),
+		o AS (DELETE FROM one_time_tokens WHERE user_id = $1 AND EXISTS (SELECT 1 FROM u)),
+		s AS (DELETE FROM sessions WHERE user_id = $2 AND EXISTS (SELECT 1 FROM u)),
+		r AS (DELETE FROM remember_tokens WHERE user_id = $2 AND EXISTS (SELECT 1 FROM u))
+		SELECT credential_epoch FROM u`, n, id, newHash).Scan(&epoch)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("postgres: revoke credentials: %w", account.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: revoke credentials: %w", err)
+	}
+	return epoch, nil
 }
 
 // updateUser runs query with arguments (id, values...) and reports

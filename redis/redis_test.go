@@ -138,7 +138,7 @@ func TestKeysExpire(t *testing.T) {
 	}
 
 	sess := liveSession("h1", "7", "S", now.Add(time.Hour))
-	if err := s.SaveSession(ctx, sess); err != nil {
+	if err := s.CreateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
 	within("the session", pttl(t, s, prefix+"s:h1"), time.Hour)
@@ -152,7 +152,7 @@ func TestKeysExpire(t *testing.T) {
 	within("the user's set after a touch", pttl(t, s, prefix+"u:7"), 3*time.Hour+redis.ClockSkew)
 
 	// A session that expires first does not shorten the set's life.
-	if err := s.SaveSession(ctx, liveSession("h2", "7", "", now.Add(time.Minute))); err != nil {
+	if err := s.CreateSession(ctx, liveSession("h2", "7", "", now.Add(time.Minute))); err != nil {
 		t.Fatal(err)
 	}
 	within("the user's set", pttl(t, s, prefix+"u:7"), 3*time.Hour+redis.ClockSkew)
@@ -175,7 +175,7 @@ func TestExpiredInRealTime(t *testing.T) {
 	prefix := newPrefix(t)
 	s := open(t, prefix)
 	now := time.Now()
-	if err := s.SaveSession(ctx, liveSession("short", "7", "", now.Add(50*time.Millisecond))); err != nil {
+	if err := s.CreateSession(ctx, liveSession("short", "7", "", now.Add(50*time.Millisecond))); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
@@ -218,7 +218,7 @@ func TestIndexCleanup(t *testing.T) {
 	// A write to a set drops its long-expired members.
 	stale(prefix+"u:1", "gone-1", time.Hour)
 	stale(prefix+"u:1", "recent-1", time.Second) // within ClockSkew: kept
-	if err := s.SaveSession(ctx, liveSession("live-1", "1", "", now.Add(time.Hour))); err != nil {
+	if err := s.CreateSession(ctx, liveSession("live-1", "1", "", now.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := members(prefix+"u:1"), []string{"live-1", "recent-1"}; !slices.Equal(got, want) {
@@ -228,7 +228,7 @@ func TestIndexCleanup(t *testing.T) {
 	// DeleteExpiredSessions sweeps every set.
 	stale(prefix+"u:2", "gone-2", 2*redis.ClockSkew)
 	stale(prefix+"r:S", "gone-3", 2*redis.ClockSkew)
-	if err := s.SaveSession(ctx, liveSession("live-2", "2", "S", now.Add(time.Hour))); err != nil {
+	if err := s.CreateSession(ctx, liveSession("live-2", "2", "S", now.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	stale(prefix+"u:2", "gone-4", 2*redis.ClockSkew) // after the save's own cleanup
@@ -270,7 +270,7 @@ func TestSessionMovesBetweenSets(t *testing.T) {
 	for i := range workers {
 		wg.Go(func() {
 			sess := liveSession("shared", strconv.Itoa(i%4), "series-"+strconv.Itoa(i%3), now.Add(time.Hour))
-			if err := s.SaveSession(ctx, sess); err != nil {
+			if err := s.CreateSession(ctx, sess); err != nil {
 				t.Errorf("SaveSession: %v", err)
 			}
 		})
@@ -322,7 +322,7 @@ func TestPrefixIsolation(t *testing.T) {
 	ctx := t.Context()
 	a, b := newStore(t), newStore(t)
 	now := time.Now()
-	if err := a.SaveSession(ctx, liveSession("h", "7", "S", now.Add(time.Hour))); err != nil {
+	if err := a.CreateSession(ctx, liveSession("h", "7", "S", now.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := b.FindSession(ctx, "h", now); err != nil || ok {
@@ -351,7 +351,7 @@ func TestPrefixWithGlobCharacters(t *testing.T) {
 	base := newPrefix(t)
 	glob, plain := open(t, base+"[x]*?:"), open(t, base+"x:")
 	now := time.Now()
-	if err := plain.SaveSession(ctx, liveSession("h", "7", "", now.Add(time.Hour))); err != nil {
+	if err := plain.CreateSession(ctx, liveSession("h", "7", "", now.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	stale := goredis.Z{Score: float64(now.Add(-time.Hour).UnixMilli()), Member: "gone"}
@@ -423,7 +423,7 @@ func TestDefaultPrefix(t *testing.T) {
 	b := make([]byte, 8)
 	rand.Read(b)
 	hash := "test-default-prefix-" + hex.EncodeToString(b)
-	if err := s.SaveSession(ctx, latch.Session{Hash: hash, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
+	if err := s.CreateSession(ctx, latch.Session{Hash: hash, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	defer s.DeleteSession(ctx, hash)
@@ -443,7 +443,7 @@ func BenchmarkFindSession(b *testing.B) {
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour),
 			IP: "192.0.2.1", UserAgent: "bench", Data: make([]byte, 256),
 		}
-		if err := s.SaveSession(ctx, sess); err != nil {
+		if err := s.CreateSession(ctx, sess); err != nil {
 			b.Fatal(err)
 		}
 	}

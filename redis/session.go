@@ -17,6 +17,7 @@ import (
 const (
 	fUser     = "u"
 	fSeries   = "r"
+	fEpoch    = "ep"
 	fCreated  = "c"
 	fLastSeen = "l"
 	fExpires  = "e"
@@ -48,24 +49,50 @@ local function unindex(user, series)
 end
 `
 
-// saveScript replaces the session KEYS[1] and moves it from the sets of
-// its former user and series to those of its new ones.
+// createScript stores the new session KEYS[1] and adds it to the sets of
+// its user and series. A session already expired is not stored.
 //
-// ARGV: prefix, hash, user, series, created, lastSeen, expires, ip,
+// ARGV: prefix, hash, user, series, epoch, created, lastSeen, expires, ip,
 // userAgent, data, ttl, setTTL, cut.
-var saveScript = goredis.NewScript(luaIndex + `
-local user, series, expires = ARGV[3], ARGV[4], ARGV[7]
-local old = redis.call('HMGET', KEYS[1], 'u', 'r')
-unindex(old[1], old[2])
-redis.call('DEL', KEYS[1])
-if tonumber(ARGV[11]) <= 0 then
+var createScript = goredis.NewScript(luaIndex + `
+local user, series, expires = ARGV[3], ARGV[4], ARGV[8]
+if tonumber(ARGV[12]) <= 0 then
 	return 0
 end
-redis.call('HSET', KEYS[1], 'u', user, 'r', series, 'c', ARGV[5], 'l', ARGV[6], 'e', expires,
-	'ip', ARGV[8], 'ua', ARGV[9], 'd', ARGV[10])
-redis.call('PEXPIRE', KEYS[1], ARGV[11])
-if user ~= '' then index(prefix .. 'u:' .. user, expires, ARGV[13], ARGV[12]) end
-if series ~= '' then index(prefix .. 'r:' .. series, expires, ARGV[13], ARGV[12]) end
+redis.call('HSET', KEYS[1], 'u', user, 'r', series, 'ep', ARGV[5], 'c', ARGV[6], 'l', ARGV[7], 'e', expires,
+	'ip', ARGV[9], 'ua', ARGV[10], 'd', ARGV[11])
+redis.call('PEXPIRE', KEYS[1], ARGV[12])
+if user ~= '' then index(prefix .. 'u:' .. user, expires, ARGV[14], ARGV[13]) end
+if series ~= '' then index(prefix .. 'r:' .. series, expires, ARGV[14], ARGV[13]) end
+return 1
+`)
+
+// updateScript updates the session KEYS[1] if it still exists, and only
+// then: a session deleted by a logout or revocation stays deleted. It
+// moves the session to the set of its new series and rescores it in its
+// sets. A session updated into the past is over, and deleted. It returns
+// 1 when the session existed.
+//
+// ARGV: prefix, hash, series, lastSeen, expires, ip, userAgent, data, ttl,
+// setTTL, cut.
+var updateScript = goredis.NewScript(luaIndex + `
+local f = redis.call('HMGET', KEYS[1], 'u', 'r')
+if not f[1] then
+	return 0
+end
+local series, expires = ARGV[3], ARGV[5]
+if tonumber(ARGV[9]) <= 0 then
+	unindex(f[1], f[2])
+	redis.call('DEL', KEYS[1])
+	return 1
+end
+if f[2] and f[2] ~= '' and f[2] ~= series then
+	redis.call('ZREM', prefix .. 'r:' .. f[2], hash)
+end
+redis.call('HSET', KEYS[1], 'r', series, 'l', ARGV[4], 'e', expires, 'ip', ARGV[6], 'ua', ARGV[7], 'd', ARGV[8])
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+if f[1] ~= '' then index(prefix .. 'u:' .. f[1], expires, ARGV[11], ARGV[10]) end
+if series ~= '' then index(prefix .. 'r:' .. series, expires, ARGV[11], ARGV[10]) end
 return 1
 `)
 
@@ -170,6 +197,13 @@ func parseSession(hash string, f map[string]string) (latch.Session, error) {
 		UserAgent: f[fAgent],
 		Data:      []byte(f[fData]),
 	}
+	if ep := f[fEpoch]; ep != "" {
+		n, err := strconv.ParseInt(ep, 10, 64)
+		if err != nil {
+			return latch.Session{}, fmt.Errorf("session field %s: %w", fEpoch, err)
+		}
+		sess.Epoch = n
+	}
 	for _, t := range []struct {
 		field string
 		to    *time.Time
@@ -187,21 +221,34 @@ func parseSession(hash string, f map[string]string) (latch.Session, error) {
 	return sess, nil
 }
 
-// SaveSession implements [latch.SessionStore] with one script, which also
-// moves the session between the sets of users and series when a save
-// changes its user or series. A session that is already expired is not
-// stored (and one it replaces is deleted).
-func (s *Store) SaveSession(ctx context.Context, sess latch.Session) error {
+// CreateSession implements [latch.SessionStore] with one script, which
+// also adds the session to the sets of its user and series. A session
+// that is already expired is not stored.
+func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 	keep := ttl(sess.ExpiresAt)
-	err := saveScript.Run(ctx, s.client, []string{s.sessionKey(sess.Hash)},
-		s.prefix, sess.Hash, sess.UserID, sess.Series,
+	err := createScript.Run(ctx, s.client, []string{s.sessionKey(sess.Hash)},
+		s.prefix, sess.Hash, sess.UserID, sess.Series, sess.Epoch,
 		ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt),
 		sess.IP, sess.UserAgent, sess.Data,
 		keep, setTTL(keep), cut()).Err()
 	if err != nil {
-		return fmt.Errorf("redis: save session: %w", err)
+		return fmt.Errorf("redis: create session: %w", err)
 	}
 	return nil
+}
+
+// UpdateSession implements [latch.SessionStore] with one script that
+// writes only if the session's key still exists.
+func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, error) {
+	keep := ttl(sess.ExpiresAt)
+	n, err := updateScript.Run(ctx, s.client, []string{s.sessionKey(sess.Hash)},
+		s.prefix, sess.Hash, sess.Series, ms(sess.LastSeenAt), ms(sess.ExpiresAt),
+		sess.IP, sess.UserAgent, sess.Data,
+		keep, setTTL(keep), cut()).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis: update session: %w", err)
+	}
+	return n == 1, nil
 }
 
 // TouchSession implements [latch.SessionStore].

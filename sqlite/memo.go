@@ -14,8 +14,8 @@ import (
 
 // sessionUserSQL reads a session and, in the same statement (one read
 // transaction, one round through database/sql), the user it names.
-const sessionUserSQL = `SELECT s.hash, s.user_id, s.series, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.data,
-	u.id, u.username, u.email, u.password_hash, u.created_at, u.disabled, u.email_confirmed_at, u.totp_secret
+const sessionUserSQL = `SELECT s.hash, s.user_id, s.series, s.epoch, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.data,
+	u.id, u.username, u.email, u.password_hash, u.created_at, u.disabled, u.email_confirmed_at, u.totp_secret, u.credential_epoch
 	FROM sessions s LEFT JOIN users u ON u.id = s.user_id
 	WHERE s.hash = ? AND s.expires_at > ?`
 
@@ -47,11 +47,11 @@ func (s *Store) findSessionWithUser(ctx context.Context, m *memo, hash string, n
 		created, lastSeen, expires int64
 		uid, ucreated, udisabled   sql.NullInt64
 		uname, uemail, uhash, utot sql.NullString
-		uconfirmed                 sql.NullInt64
+		uconfirmed, uepoch         sql.NullInt64
 	)
 	err := s.sessionUser.QueryRowContext(ctx, hash, millis(now)).Scan(
-		&sess.Hash, &sess.UserID, &sess.Series, &created, &lastSeen, &expires, &sess.IP, &sess.UserAgent, &sess.Data,
-		&uid, &uname, &uemail, &uhash, &ucreated, &udisabled, &uconfirmed, &utot)
+		&sess.Hash, &sess.UserID, &sess.Series, &sess.Epoch, &created, &lastSeen, &expires, &sess.IP, &sess.UserAgent, &sess.Data,
+		&uid, &uname, &uemail, &uhash, &ucreated, &udisabled, &uconfirmed, &utot, &uepoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return latch.Session{}, false, nil
 	}
@@ -70,7 +70,7 @@ func (s *Store) findSessionWithUser(ctx context.Context, m *memo, hash string, n
 			m.user = &account.User{
 				ID: sess.UserID, Username: uname.String, Email: uemail.String, PasswordHash: uhash.String,
 				CreatedAt: fromMillis(ucreated.Int64), Disabled: udisabled.Int64 != 0,
-				EmailConfirmedAt: fromNullMillis(uconfirmed), TOTPSecret: utot.String,
+				EmailConfirmedAt: fromNullMillis(uconfirmed), TOTPSecret: utot.String, Epoch: uepoch.Int64,
 			}
 		}
 	}

@@ -10,15 +10,21 @@ import (
 	"github.com/latchgo/latch"
 )
 
-const rememberColumns = `selector, validator_hash, user_id, series, created_at, last_used_at, expires_at, rotated_at, ip, user_agent`
+const rememberColumns = `selector, validator_hash, user_id, series, epoch, created_at, last_used_at, expires_at, rotated_at, ip, user_agent`
 
 const findRememberSQL = `SELECT ` + rememberColumns + ` FROM remember_tokens WHERE selector = ? AND expires_at > ?`
 
-const insertRememberSQL = `INSERT INTO remember_tokens (` + rememberColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// pruneRotatedSQL deletes a series' rotated tokens but the newest few
+// (arguments: series, series, how many to keep).
+const pruneRotatedSQL = `DELETE FROM remember_tokens WHERE series = ? AND rotated_at IS NOT NULL
+	AND selector NOT IN (SELECT selector FROM remember_tokens WHERE series = ? AND rotated_at IS NOT NULL
+		ORDER BY rotated_at DESC, selector LIMIT ?)`
+
+const insertRememberSQL = `INSERT INTO remember_tokens (` + rememberColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func rememberArgs(t latch.RememberToken) []any {
 	return []any{
-		t.Selector, t.ValidatorHash, t.UserID, t.Series,
+		t.Selector, t.ValidatorHash, t.UserID, t.Series, t.Epoch,
 		millis(t.CreatedAt), millis(t.LastUsedAt), millis(t.ExpiresAt), nullMillis(t.RotatedAt),
 		t.IP, t.UserAgent,
 	}
@@ -30,7 +36,7 @@ func scanRemember(row interface{ Scan(...any) error }) (latch.RememberToken, err
 		created, used, expires int64
 		rotated                sql.NullInt64
 	)
-	err := row.Scan(&t.Selector, &t.ValidatorHash, &t.UserID, &t.Series,
+	err := row.Scan(&t.Selector, &t.ValidatorHash, &t.UserID, &t.Series, &t.Epoch,
 		&created, &used, &expires, &rotated, &t.IP, &t.UserAgent)
 	t.CreatedAt, t.LastUsedAt, t.ExpiresAt = fromMillis(created), fromMillis(used), fromMillis(expires)
 	t.RotatedAt = fromNullMillis(rotated)
@@ -59,7 +65,8 @@ func (s *Store) FindRemember(ctx context.Context, selector string, now time.Time
 
 // RotateRemember implements [latch.RememberStore] in one write
 // transaction: the old token is marked rotated only while it is current,
-// and the next one is inserted only if that marked a row.
+// the next one is inserted only if that marked a row, and the series'
+// rotated tokens beyond the latch.KeptRotated newest are deleted.
 func (s *Store) RotateRemember(ctx context.Context, oldSelector string, at time.Time, next latch.RememberToken) (bool, error) {
 	rotated := false
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
@@ -74,6 +81,9 @@ func (s *Store) RotateRemember(ctx context.Context, oldSelector string, at time.
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, insertRememberSQL, rememberArgs(next)...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, pruneRotatedSQL, next.Series, next.Series, latch.KeptRotated); err != nil {
 			return err
 		}
 		rotated = true

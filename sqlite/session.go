@@ -10,7 +10,7 @@ import (
 	"github.com/latchgo/latch"
 )
 
-const sessionColumns = `hash, user_id, series, created_at, last_seen_at, expires_at, ip, user_agent, data`
+const sessionColumns = `hash, user_id, series, epoch, created_at, last_seen_at, expires_at, ip, user_agent, data`
 
 const findSessionSQL = `SELECT ` + sessionColumns + ` FROM sessions WHERE hash = ? AND expires_at > ?`
 
@@ -19,7 +19,7 @@ func scanSession(row interface{ Scan(...any) error }) (latch.Session, error) {
 		s                          latch.Session
 		created, lastSeen, expires int64
 	)
-	err := row.Scan(&s.Hash, &s.UserID, &s.Series, &created, &lastSeen, &expires, &s.IP, &s.UserAgent, &s.Data)
+	err := row.Scan(&s.Hash, &s.UserID, &s.Series, &s.Epoch, &created, &lastSeen, &expires, &s.IP, &s.UserAgent, &s.Data)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMillis(created), fromMillis(lastSeen), fromMillis(expires)
 	return s, err
 }
@@ -39,26 +39,31 @@ func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (la
 	return sess, true, nil
 }
 
-// SaveSession implements [latch.SessionStore].
-func (s *Store) SaveSession(ctx context.Context, sess latch.Session) error {
-	_, err := s.write.ExecContext(ctx, `
-		INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (hash) DO UPDATE SET
-			user_id = excluded.user_id,
-			series = excluded.series,
-			created_at = excluded.created_at,
-			last_seen_at = excluded.last_seen_at,
-			expires_at = excluded.expires_at,
-			ip = excluded.ip,
-			user_agent = excluded.user_agent,
-			data = excluded.data`,
-		sess.Hash, sess.UserID, sess.Series,
+// CreateSession implements [latch.SessionStore].
+func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
+	_, err := s.write.ExecContext(ctx,
+		`INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.Hash, sess.UserID, sess.Series, sess.Epoch,
 		millis(sess.CreatedAt), millis(sess.LastSeenAt), millis(sess.ExpiresAt),
 		sess.IP, sess.UserAgent, sess.Data)
 	if err != nil {
-		return fmt.Errorf("sqlite: save session: %w", err)
+		return fmt.Errorf("sqlite: create session: %w", err)
 	}
 	return nil
+}
+
+// UpdateSession implements [latch.SessionStore]: an UPDATE, which cannot
+// bring back a session deleted meanwhile.
+func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `
+		UPDATE sessions SET series = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?, data = ?
+		WHERE hash = ?`,
+		sess.Series, millis(sess.LastSeenAt), millis(sess.ExpiresAt), sess.IP, sess.UserAgent, sess.Data, sess.Hash)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: update session: %w", err)
+	}
+	n, err := rowsAffected(res, "update session")
+	return n > 0, err
 }
 
 // TouchSession implements [latch.SessionStore].

@@ -489,7 +489,7 @@ func TestDeleteExpiredCounts(t *testing.T) {
 	}
 	for i, exp := range []time.Duration{-time.Hour, 0, time.Hour} {
 		sess := latch.Session{Hash: "h" + strconv.Itoa(i), UserID: "1", ExpiresAt: now.Add(exp)}
-		if err := s.SaveSession(ctx, sess); err != nil {
+		if err := s.CreateSession(ctx, sess); err != nil {
 			t.Fatal(err)
 		}
 		tok := latch.RememberToken{Selector: "s" + strconv.Itoa(i), UserID: "1", Series: "x" + strconv.Itoa(i), ExpiresAt: now.Add(exp)}
@@ -516,7 +516,7 @@ func BenchmarkFindSession(b *testing.B) {
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour),
 			IP: "192.0.2.1", UserAgent: "bench", Data: make([]byte, 256),
 		}
-		if err := s.SaveSession(ctx, sess); err != nil {
+		if err := s.CreateSession(ctx, sess); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -581,7 +581,7 @@ func TestRequestMemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	sess := latch.Session{Hash: "h-memo", UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := s.SaveSession(ctx, sess); err != nil {
+	if err := s.CreateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
 
@@ -615,7 +615,7 @@ func TestRequestMemo(t *testing.T) {
 	if err := s.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveSession(ctx, sess); err != nil {
+	if err := s.CreateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
 	rctx = sqlite.WithRequestMemo(ctx)

@@ -13,7 +13,7 @@ import (
 	"github.com/latchgo/latch/account"
 )
 
-const apiTokenColumns = `id, user_id, name, hash, created_at, last_used_at, expires_at`
+const apiTokenColumns = `id, user_id, name, hash, epoch, created_at, last_used_at, expires_at`
 
 // apiTokenByHashSQL runs on every API request, so it is prepared at Open.
 const apiTokenByHashSQL = `SELECT ` + apiTokenColumns + ` FROM api_tokens
@@ -26,7 +26,7 @@ func scanAPIToken(row interface{ Scan(...any) error }) (account.APIToken, error)
 		created         int64
 		used, expiresAt sql.NullInt64
 	)
-	err := row.Scan(&id, &user, &t.Name, &t.Hash, &created, &used, &expiresAt)
+	err := row.Scan(&id, &user, &t.Name, &t.Hash, &t.Epoch, &created, &used, &expiresAt)
 	t.ID, t.UserID = formatID(id), formatID(user)
 	t.CreatedAt, t.LastUsedAt, t.ExpiresAt = fromMillis(created), fromNullMillis(used), fromNullMillis(expiresAt)
 	return t, err
@@ -49,9 +49,9 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *account.APIToken) error {
 	}
 	var id int64
 	err := s.write.QueryRowContext(ctx, `
-		INSERT INTO api_tokens (user_id, name, hash, created_at, last_used_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		user, t.Name, t.Hash, millis(t.CreatedAt), nullMillis(t.LastUsedAt), nullMillis(t.ExpiresAt)).Scan(&id)
+		INSERT INTO api_tokens (user_id, name, hash, epoch, created_at, last_used_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		user, t.Name, t.Hash, t.Epoch, millis(t.CreatedAt), nullMillis(t.LastUsedAt), nullMillis(t.ExpiresAt)).Scan(&id)
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("sqlite: create api token: %w", account.ErrNotFound)
 	}
@@ -139,7 +139,7 @@ func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) erro
 	return nil
 }
 
-const oneTimeTokenColumns = `hash, user_id, purpose, email, created_at, expires_at`
+const oneTimeTokenColumns = `hash, user_id, purpose, email, epoch, created_at, expires_at`
 
 // CreateOneTimeToken implements [account.OneTimeTokenStore]: the user's
 // older tokens of the same purpose are deleted in the same transaction.
@@ -153,8 +153,8 @@ func (s *Store) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) 
 			`DELETE FROM one_time_tokens WHERE user_id = ? AND purpose = ?`, user, string(t.Purpose)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO one_time_tokens (`+oneTimeTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.Hash, user, string(t.Purpose), t.Email, millis(t.CreatedAt), millis(t.ExpiresAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO one_time_tokens (`+oneTimeTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			t.Hash, user, string(t.Purpose), t.Email, t.Epoch, millis(t.CreatedAt), millis(t.ExpiresAt))
 		if isForeignKeyViolation(err) {
 			return account.ErrNotFound
 		}
@@ -177,7 +177,7 @@ func (s *Store) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose
 	err := s.write.QueryRowContext(ctx, `
 		DELETE FROM one_time_tokens WHERE hash = ? AND purpose = ? AND expires_at > ?
 		RETURNING `+oneTimeTokenColumns, hash, string(purpose), millis(now)).
-		Scan(&t.Hash, &user, &t.Purpose, &t.Email, &created, &expires)
+		Scan(&t.Hash, &user, &t.Purpose, &t.Email, &t.Epoch, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return account.OneTimeToken{}, fmt.Errorf("sqlite: consume one-time token: %w", account.ErrNotFound)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/latchgo/latch/account"
 )
 
-const userColumns = `id, username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret`
+const userColumns = `id, username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch`
 
 const (
 	userByIDSQL    = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
@@ -30,7 +30,7 @@ func scanUser(row interface{ Scan(...any) error }) (account.User, error) {
 		disabled  int64
 		confirmed sql.NullInt64
 	)
-	err := row.Scan(&id, &u.Username, &u.Email, &u.PasswordHash, &created, &disabled, &confirmed, &u.TOTPSecret)
+	err := row.Scan(&id, &u.Username, &u.Email, &u.PasswordHash, &created, &disabled, &confirmed, &u.TOTPSecret, &u.Epoch)
 	u.ID, u.CreatedAt, u.Disabled = formatID(id), fromMillis(created), disabled != 0
 	u.EmailConfirmedAt = fromNullMillis(confirmed)
 	return u, err
@@ -54,10 +54,10 @@ func oneUser(row *sql.Row, op string) (*account.User, error) {
 func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
 	var id int64
 	err := s.write.QueryRowContext(ctx, `
-		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Username, u.Email, u.PasswordHash, millis(u.CreatedAt), boolInt(u.Disabled),
-		nullMillis(u.EmailConfirmedAt), u.TOTPSecret).Scan(&id)
+		nullMillis(u.EmailConfirmedAt), u.TOTPSecret, u.Epoch).Scan(&id)
 	if err != nil {
 		if taken := uniqueViolation(err); taken != nil {
 			return fmt.Errorf("sqlite: create user: %w", taken)
@@ -121,9 +121,53 @@ func (s *Store) SetPasswordHash(ctx context.Context, id, hash string) error {
 	return s.updateUser(ctx, "set password hash", `UPDATE users SET password_hash = ? WHERE id = ?`, id, hash)
 }
 
-// SetDisabled implements [account.Store].
+// SetDisabled implements [account.Store]: disabling raises the credential
+// epoch in the same statement.
 func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
-	return s.updateUser(ctx, "set disabled", `UPDATE users SET disabled = ? WHERE id = ?`, id, boolInt(disabled))
+	return s.updateUser(ctx, "set disabled",
+		`UPDATE users SET disabled = ?, credential_epoch = credential_epoch + ? WHERE id = ?`,
+		id, boolInt(disabled), boolInt(disabled))
+}
+
+// RevokeCredentials implements [account.Store] in one write transaction:
+// the epoch, the password hash, and the deletion of the user's API tokens
+// and one-time tokens commit together. The sessions and remember-me tokens
+// this database keeps are deleted in it too.
+func (s *Store) RevokeCredentials(ctx context.Context, id, newHash string) (int64, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return 0, fmt.Errorf("sqlite: revoke credentials: %w", account.ErrNotFound)
+	}
+	var epoch int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			UPDATE users SET credential_epoch = credential_epoch + 1,
+				password_hash = CASE WHEN ? = '' THEN password_hash ELSE ? END
+			WHERE id = ? RETURNING credential_epoch`, newHash, newHash, n).Scan(&epoch)
+		if errors.Is(err, sql.ErrNoRows) {
+			return account.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM api_tokens WHERE user_id = ?`,
+			`DELETE FROM one_time_tokens WHERE user_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, n); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return err
+		}
+		_, err = deleteUserRemember(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: revoke credentials: %w", err)
+	}
+	return epoch, nil
 }
 
 // updateUser runs query with arguments (values..., id) and reports

@@ -75,6 +75,7 @@ func diffSession(got, want latch.Session) string {
 	d.check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
 	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
 	d.check("Series", got.Series == want.Series, got.Series, want.Series)
+	d.check("Epoch", got.Epoch == want.Epoch, got.Epoch, want.Epoch)
 	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
 	d.check("LastSeenAt", sameTime(got.LastSeenAt, want.LastSeenAt), got.LastSeenAt, want.LastSeenAt)
 	d.check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
@@ -90,6 +91,7 @@ func diffToken(got, want latch.RememberToken) string {
 	d.check("ValidatorHash", got.ValidatorHash == want.ValidatorHash, got.ValidatorHash, want.ValidatorHash)
 	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
 	d.check("Series", got.Series == want.Series, got.Series, want.Series)
+	d.check("Epoch", got.Epoch == want.Epoch, got.Epoch, want.Epoch)
 	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
 	d.check("LastUsedAt", sameTime(got.LastUsedAt, want.LastUsedAt), got.LastUsedAt, want.LastUsedAt)
 	d.check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
@@ -164,10 +166,10 @@ func diffAuditEvent(got, want account.AuditEvent) string {
 	return d.String()
 }
 
-func mustSaveSession(t *testing.T, s latch.SessionStore, sess latch.Session) {
+func mustCreateSession(t *testing.T, s latch.SessionStore, sess latch.Session) {
 	t.Helper()
-	if err := s.SaveSession(t.Context(), sess); err != nil {
-		t.Fatalf("SaveSession(%q): %v", sess.Hash, err)
+	if err := s.CreateSession(t.Context(), sess); err != nil {
+		t.Fatalf("CreateSession(%q): %v", sess.Hash, err)
 	}
 }
 

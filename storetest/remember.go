@@ -31,6 +31,7 @@ func Remember(t *testing.T, newStore func(t *testing.T) latch.RememberStore) {
 		{"RotateUnknown", testRotateUnknown},
 		{"RotateDeleted", testRotateDeleted},
 		{"RotateConcurrent", testRotateConcurrent},
+		{"RotatePrunes", testRotatePrunes},
 		{"DeleteRememberSeries", testDeleteRememberSeries},
 		{"DeleteUserRemember", testDeleteUserRemember},
 		{"UserRemember", testUserRemember},
@@ -61,6 +62,7 @@ func testRememberRoundTrip(t *testing.T, s latch.RememberStore) {
 		ValidatorHash: "sha256:3f786850e387550fdab836ed7e6dc881de23001b",
 		UserID:        "42",
 		Series:        "series-round-trip",
+		Epoch:         12,
 		CreatedAt:     now.Add(-time.Hour),
 		LastUsedAt:    now.Add(-time.Minute),
 		ExpiresAt:     now.Add(30 * 24 * time.Hour),
@@ -148,6 +150,35 @@ func testRotateRemember(t *testing.T, s latch.RememberStore) {
 	if !slices.Equal(tokenSelectors(list), []string{third.Selector}) {
 		t.Errorf("UserRemember = %q, want only the current token [%q]", tokenSelectors(list), third.Selector)
 	}
+}
+
+// testRotatePrunes rotates one series many times: only the current token
+// and the KeptRotated most recently rotated ones remain, and other series
+// keep theirs.
+func testRotatePrunes(t *testing.T, s latch.RememberStore) {
+	now := timeNow()
+	other := liveToken("other-0", "1", "series-other", now)
+	mustCreateRemember(t, s, other)
+	otherNext := liveToken("other-1", "1", "series-other", now)
+	rotate(t, s, other.Selector, now.Add(-time.Hour), otherNext, true)
+
+	const uses = 12
+	prev := liveToken("prune-0", "1", "series-prune", now)
+	mustCreateRemember(t, s, prev)
+	for i := 1; i <= uses; i++ {
+		next := liveToken(fmt.Sprintf("prune-%d", i), "1", "series-prune", now)
+		rotate(t, s, prev.Selector, now.Add(time.Duration(i-uses)*time.Second), next, true)
+		prev = next
+	}
+	for i := 0; i <= uses; i++ {
+		kept := i >= uses-latch.KeptRotated
+		got := wantRemember(t, s, fmt.Sprintf("prune-%d", i), now, kept)
+		if kept && i < uses && got.RotatedAt.IsZero() {
+			t.Errorf("prune-%d: kept, but not marked rotated", i)
+		}
+	}
+	wantRemember(t, s, other.Selector, now, true)
+	wantRemember(t, s, otherNext.Selector, now, true)
 }
 
 func testRotateUnknown(t *testing.T, s latch.RememberStore) {

@@ -16,8 +16,10 @@ import (
 // empty store on each call.
 //
 // Beyond the interface's doc comments, the suite holds stores to these
-// readings of them: ExpiresAt equal to now is expired; saving a session
-// that is already expired succeeds and it is never found; user ids and
+// readings of them: ExpiresAt equal to now is expired; creating a session
+// that is already expired succeeds and it is never found; UpdateSession
+// never creates a session, not even when it races with DeleteSession or
+// DeleteUserSessions; user ids and
 // series are compared exactly ("7" is not "77"); DeleteUserSessions with
 // an empty userID and DeleteSeriesSessions with an empty series delete
 // nothing, since anonymous sessions belong to no user and sessions without
@@ -37,7 +39,9 @@ func Sessions(t *testing.T, newStore func(t *testing.T) latch.SessionStore) {
 		{"LargeData", testSessionLargeData},
 		{"DataNotAliased", testSessionDataNotAliased},
 		{"Missing", testSessionMissing},
-		{"Replace", testSessionReplace},
+		{"Update", testSessionUpdate},
+		{"UpdateMissing", testSessionUpdateMissing},
+		{"UpdateRacesDelete", testSessionUpdateRacesDelete},
 		{"Expiry", testSessionExpiry},
 		{"Touch", testSessionTouch},
 		{"TouchMissing", testSessionTouchMissing},
@@ -59,6 +63,7 @@ func testSessionRoundTrip(t *testing.T, s latch.SessionStore) {
 		Hash:       "hash-round-trip",
 		UserID:     "42",
 		Series:     "series-1",
+		Epoch:      7,
 		CreatedAt:  now.Add(-2 * time.Hour),
 		LastSeenAt: now.Add(-time.Minute),
 		ExpiresAt:  now.Add(time.Hour),
@@ -66,10 +71,10 @@ func testSessionRoundTrip(t *testing.T, s latch.SessionStore) {
 		UserAgent:  `Mozilla/5.0 (X11; "quoted"; 'single'; ünïcödé ☃)`,
 		Data:       []byte{0, 1, 2, 0x7f, 0x80, 0xfe, 0xff, '\'', '"', '\\', 0},
 	}
-	mustSaveSession(t, s, want)
+	mustCreateSession(t, s, want)
 	got := wantSession(t, s, want.Hash, now, true)
 	if d := diffSession(got, want); d != "" {
-		t.Errorf("FindSession after SaveSession: %s", d)
+		t.Errorf("FindSession after CreateSession: %s", d)
 	}
 }
 
@@ -81,7 +86,7 @@ func testSessionAnonymous(t *testing.T, s latch.SessionStore) {
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(time.Hour),
 	}
-	mustSaveSession(t, s, want)
+	mustCreateSession(t, s, want)
 	got := wantSession(t, s, want.Hash, now, true)
 	if d := diffSession(got, want); d != "" {
 		t.Errorf("FindSession of an anonymous session with no data: %s", d)
@@ -92,7 +97,7 @@ func testSessionClientText(t *testing.T, s latch.SessionStore) {
 	now := timeNow()
 	want := liveSession("hash-odd-client", "1", now)
 	want.IP, want.UserAgent = "192.0.2.1\xff", oddUserAgent
-	mustSaveSession(t, s, want)
+	mustCreateSession(t, s, want)
 	got := wantSession(t, s, want.Hash, now, true)
 	if !sameClientText(got.UserAgent, want.UserAgent) || !sameClientText(got.IP, want.IP) {
 		t.Errorf("IP, UserAgent = %q, %q; want %q, %q (or with invalid bytes replaced)", got.IP, got.UserAgent, want.IP, want.UserAgent)
@@ -110,7 +115,7 @@ func testSessionLargeData(t *testing.T, s latch.SessionStore) {
 	for i := range want.Data {
 		want.Data[i] = byte(i * 7)
 	}
-	mustSaveSession(t, s, want)
+	mustCreateSession(t, s, want)
 	got := wantSession(t, s, want.Hash, now, true)
 	if !bytes.Equal(got.Data, want.Data) {
 		t.Errorf("FindSession returned %d bytes of Data that differ from the %d saved", len(got.Data), len(want.Data))
@@ -121,7 +126,7 @@ func testSessionDataNotAliased(t *testing.T, s latch.SessionStore) {
 	now := timeNow()
 	sess := liveSession("hash-alias", "1", now)
 	sess.Data = []byte("original")
-	mustSaveSession(t, s, sess)
+	mustCreateSession(t, s, sess)
 	sess.Data[0] = 'X' // the caller reuses its buffer
 	got := wantSession(t, s, sess.Hash, now, true)
 	if string(got.Data) != "original" {
@@ -139,36 +144,110 @@ func testSessionMissing(t *testing.T, s latch.SessionStore) {
 	wantSession(t, s, "", timeNow(), false)
 }
 
-func testSessionReplace(t *testing.T, s latch.SessionStore) {
+func testSessionUpdate(t *testing.T, s latch.SessionStore) {
 	ctx := t.Context()
 	now := timeNow()
-	first := liveSession("hash-replace", "1", now)
-	mustSaveSession(t, s, first)
-	second := latch.Session{
+	first := liveSession("hash-update", "1", now)
+	first.Series, first.Epoch = "series-before", 3
+	mustCreateSession(t, s, first)
+	update := latch.Session{
 		Hash:       first.Hash,
-		UserID:     "2",
-		Series:     "series-after-login",
-		CreatedAt:  now,
+		UserID:     "2",                   // never changes
+		Epoch:      9,                     // never changes
+		CreatedAt:  now.Add(-time.Minute), // never changes
+		Series:     "",
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(2 * time.Hour),
 		IP:         "198.51.100.2",
-		UserAgent:  "replaced",
-		Data:       []byte("replaced"),
+		UserAgent:  "updated",
+		Data:       []byte("updated"),
 	}
-	mustSaveSession(t, s, second)
+	found, err := s.UpdateSession(ctx, update)
+	if err != nil || !found {
+		t.Fatalf("UpdateSession = %v, %v; want true, nil", found, err)
+	}
+	want := update
+	want.UserID, want.Epoch, want.CreatedAt = first.UserID, first.Epoch, first.CreatedAt
 	got := wantSession(t, s, first.Hash, now, true)
-	if d := diffSession(got, second); d != "" {
-		t.Errorf("FindSession after replacing the session: %s", d)
+	if d := diffSession(got, want); d != "" {
+		t.Errorf("FindSession after UpdateSession: %s", d)
 	}
 	if list, err := s.UserSessions(ctx, "1", now); err != nil {
 		t.Errorf("UserSessions: %v", err)
-	} else if len(list) != 0 {
-		t.Errorf("UserSessions of the former user = %q, want none", sessionHashes(list))
+	} else if !slices.Equal(sessionHashes(list), []string{first.Hash}) {
+		t.Errorf("UserSessions of the session's user = %q, want [%q]", sessionHashes(list), first.Hash)
 	}
 	if list, err := s.UserSessions(ctx, "2", now); err != nil {
 		t.Errorf("UserSessions: %v", err)
-	} else if !slices.Equal(sessionHashes(list), []string{first.Hash}) {
-		t.Errorf("UserSessions of the new user = %q, want [%q]", sessionHashes(list), first.Hash)
+	} else if len(list) != 0 {
+		t.Errorf("UserSessions of the user an update named = %q, want none", sessionHashes(list))
+	}
+	// The session left its former series.
+	if err := s.DeleteSeriesSessions(ctx, "series-before"); err != nil {
+		t.Fatalf("DeleteSeriesSessions: %v", err)
+	}
+	wantSession(t, s, first.Hash, now, true)
+}
+
+func testSessionUpdateMissing(t *testing.T, s latch.SessionStore) {
+	ctx := t.Context()
+	now := timeNow()
+	sess := liveSession("hash-update-missing", "1", now)
+	found, err := s.UpdateSession(ctx, sess)
+	if err != nil || found {
+		t.Fatalf("UpdateSession of a session never created = %v, %v; want false, nil", found, err)
+	}
+	wantSession(t, s, sess.Hash, now, false)
+
+	mustCreateSession(t, s, sess)
+	if err := s.DeleteSession(ctx, sess.Hash); err != nil {
+		t.Fatalf("DeleteSession: %v", err)
+	}
+	found, err = s.UpdateSession(ctx, sess)
+	if err != nil || found {
+		t.Fatalf("UpdateSession of a deleted session = %v, %v; want false, nil", found, err)
+	}
+	wantSession(t, s, sess.Hash, now, false)
+	if list, err := s.UserSessions(ctx, "1", now); err != nil || len(list) != 0 {
+		t.Errorf("UserSessions after updating a deleted session = %q, %v; want none", sessionHashes(list), err)
+	}
+}
+
+// testSessionUpdateRacesDelete runs updates of a user's sessions while the
+// user's sessions are deleted: whatever the interleaving, none is found
+// afterwards. An insert-or-update would bring some back.
+func testSessionUpdateRacesDelete(t *testing.T, s latch.SessionStore) {
+	ctx := t.Context()
+	now := timeNow()
+	const sessions, rounds = 4, 25
+	for i := range sessions {
+		mustCreateSession(t, s, liveSession(fmt.Sprintf("race-%d", i), "5", now))
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range sessions {
+		wg.Go(func() {
+			<-start
+			sess := liveSession(fmt.Sprintf("race-%d", i), "5", now)
+			for j := range rounds {
+				sess.Data = []byte(strconv.Itoa(j))
+				if _, err := s.UpdateSession(ctx, sess); err != nil {
+					t.Errorf("UpdateSession: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		<-start
+		if _, err := s.DeleteUserSessions(ctx, "5", ""); err != nil {
+			t.Errorf("DeleteUserSessions: %v", err)
+		}
+	})
+	close(start)
+	wg.Wait()
+	for i := range sessions {
+		wantSession(t, s, fmt.Sprintf("race-%d", i), now, false)
 	}
 }
 
@@ -176,14 +255,14 @@ func testSessionExpiry(t *testing.T, s latch.SessionStore) {
 	now := timeNow()
 	sess := liveSession("hash-expiry", "1", now)
 	exp := sess.ExpiresAt
-	mustSaveSession(t, s, sess)
+	mustCreateSession(t, s, sess)
 	wantSession(t, s, sess.Hash, exp.Add(-time.Millisecond), true)
 	wantSession(t, s, sess.Hash, exp, false)
 	wantSession(t, s, sess.Hash, exp.Add(time.Millisecond), false)
 
-	past := liveSession("hash-expired-when-saved", "1", now)
+	past := liveSession("hash-expired-when-created", "1", now)
 	past.ExpiresAt = now.Add(-time.Second)
-	mustSaveSession(t, s, past)
+	mustCreateSession(t, s, past)
 	wantSession(t, s, past.Hash, now, false)
 }
 
@@ -192,7 +271,7 @@ func testSessionTouch(t *testing.T, s latch.SessionStore) {
 	orig := liveSession("hash-touch", "1", now)
 	orig.Series = "series-touch"
 	orig.ExpiresAt = now.Add(10 * time.Minute)
-	mustSaveSession(t, s, orig)
+	mustCreateSession(t, s, orig)
 	later := now.Add(30 * time.Minute)
 	wantSession(t, s, orig.Hash, later, false)
 
@@ -219,8 +298,8 @@ func testSessionTouchMissing(t *testing.T, s latch.SessionStore) {
 func testSessionDelete(t *testing.T, s latch.SessionStore) {
 	ctx := t.Context()
 	now := timeNow()
-	mustSaveSession(t, s, liveSession("hash-delete", "1", now))
-	mustSaveSession(t, s, liveSession("hash-keep", "1", now))
+	mustCreateSession(t, s, liveSession("hash-delete", "1", now))
+	mustCreateSession(t, s, liveSession("hash-keep", "1", now))
 	if err := s.DeleteSession(ctx, "hash-delete"); err != nil {
 		t.Fatalf("DeleteSession: %v", err)
 	}
@@ -238,11 +317,11 @@ func testDeleteUserSessions(t *testing.T, s latch.SessionStore) {
 	ctx := t.Context()
 	now := timeNow()
 	for _, h := range []string{"a1", "a2", "a3"} {
-		mustSaveSession(t, s, liveSession(h, "7", now))
+		mustCreateSession(t, s, liveSession(h, "7", now))
 	}
-	mustSaveSession(t, s, liveSession("b1", "77", now))
-	mustSaveSession(t, s, liveSession("anon1", "", now))
-	mustSaveSession(t, s, liveSession("anon2", "", now))
+	mustCreateSession(t, s, liveSession("b1", "77", now))
+	mustCreateSession(t, s, liveSession("anon1", "", now))
+	mustCreateSession(t, s, liveSession("anon2", "", now))
 
 	steps := []struct {
 		userID, except string
@@ -286,7 +365,7 @@ func testDeleteSeriesSessions(t *testing.T, s latch.SessionStore) {
 	} {
 		sess := liveSession(x.hash, x.user, now)
 		sess.Series = x.series
-		mustSaveSession(t, s, sess)
+		mustCreateSession(t, s, sess)
 	}
 	if err := s.DeleteSeriesSessions(ctx, "S1"); err != nil {
 		t.Fatalf("DeleteSeriesSessions: %v", err)
@@ -320,7 +399,7 @@ func testUserSessions(t *testing.T, s latch.SessionStore) {
 	expired := mk("expired", "7", 30*time.Minute)
 	expired.ExpiresAt = now
 	for _, sess := range []latch.Session{old, newest, expired, mid, mk("other", "77", time.Minute), mk("anon", "", time.Minute)} {
-		mustSaveSession(t, s, sess)
+		mustCreateSession(t, s, sess)
 	}
 
 	list, err := s.UserSessions(ctx, "7", now)
@@ -367,7 +446,7 @@ func testDeleteExpiredSessions(t *testing.T, s latch.SessionStore) {
 	soon := liveSession("live-soon", "", now)
 	soon.ExpiresAt = now.Add(time.Minute)
 	for _, sess := range []latch.Session{expiresNow, expiredLongAgo, live, soon} {
-		mustSaveSession(t, s, sess)
+		mustCreateSession(t, s, sess)
 	}
 
 	n, err := s.DeleteExpiredSessions(ctx, now)
@@ -398,12 +477,13 @@ func testSessionConcurrent(t *testing.T, s latch.SessionStore) {
 	ctx := t.Context()
 	now := timeNow()
 	const workers = 20
+	mustCreateSession(t, s, liveSession("concurrent-shared", "shared", now))
 	var wg sync.WaitGroup
 	for i := range workers {
 		wg.Go(func() {
 			own := liveSession(fmt.Sprintf("concurrent-%d", i), strconv.Itoa(i%3), now)
-			if err := s.SaveSession(ctx, own); err != nil {
-				t.Errorf("SaveSession(%q): %v", own.Hash, err)
+			if err := s.CreateSession(ctx, own); err != nil {
+				t.Errorf("CreateSession(%q): %v", own.Hash, err)
 				return
 			}
 			got, ok, err := s.FindSession(ctx, own.Hash, now)
@@ -416,9 +496,10 @@ func testSessionConcurrent(t *testing.T, s latch.SessionStore) {
 			}
 
 			// Everyone also writes and reads one shared session.
-			shared := liveSession("concurrent-shared", strconv.Itoa(i), now)
-			if err := s.SaveSession(ctx, shared); err != nil {
-				t.Errorf("SaveSession(shared): %v", err)
+			shared := liveSession("concurrent-shared", "shared", now)
+			shared.Data = []byte("written by " + strconv.Itoa(i))
+			if found, err := s.UpdateSession(ctx, shared); err != nil || !found {
+				t.Errorf("UpdateSession(shared) = %v, %v; want true, nil", found, err)
 				return
 			}
 			if err := s.TouchSession(ctx, shared.Hash, now, now.Add(time.Hour)); err != nil {
@@ -429,8 +510,8 @@ func testSessionConcurrent(t *testing.T, s latch.SessionStore) {
 				t.Errorf("FindSession(shared) = found %v, %v; want found", ok, err)
 				return
 			}
-			if !bytes.Equal(got.Data, shared.Data) {
-				t.Errorf("FindSession(shared).Data = %q, want %q", got.Data, shared.Data)
+			if !bytes.HasPrefix(got.Data, []byte("written by ")) {
+				t.Errorf("FindSession(shared).Data = %q, want one of the writes", got.Data)
 			}
 		})
 	}

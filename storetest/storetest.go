@@ -84,8 +84,8 @@ func testDeleteUserRemovesEverything(t *testing.T, s Backend) {
 	mustCreateUser(t, s, u)
 	mustCreateUser(t, s, other)
 
-	mustSaveSession(t, s, liveSession("s-gone", u.ID, now))
-	mustSaveSession(t, s, liveSession("s-stays", other.ID, now))
+	mustCreateSession(t, s, liveSession("s-gone", u.ID, now))
+	mustCreateSession(t, s, liveSession("s-stays", other.ID, now))
 	mustCreateRemember(t, s, liveToken("r-gone", u.ID, "series-gone", now))
 	mustCreateRemember(t, s, liveToken("r-stays", other.ID, "series-stays", now))
 	for _, owner := range []*account.User{u, other} {

@@ -155,6 +155,7 @@ func openAdmin(ctx context.Context, cfg *server.Config, stderr io.Writer) (*admi
 	svc := account.NewService(backend, app.Accounts.Hasher(), nil)
 	svc.Policy = app.Accounts.Policy
 	svc.ContextWords = app.Accounts.ContextWords
+	svc.Sessions = app.Auth
 	closeAll := func() {
 		// The commands send no mail; this only stops the site's workers.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -214,14 +215,15 @@ func (a *admin) devices(ctx context.Context, userID string) (sessions, remembere
 	return len(s), len(r), nil
 }
 
-// revoke ends every session and remember-me token of a user and reports
-// how many there were.
-func (a *admin) revoke(ctx context.Context, userID string) (sessions, remembered int, err error) {
-	sessions, remembered, err = a.devices(ctx, userID)
+// revoke ends every credential of a user at once (account.Service.Revoke:
+// the credential epoch, then cleanup) and reports how many sessions and
+// remembered devices there were.
+func (a *admin) revoke(ctx context.Context, u *account.User) (sessions, remembered int, err error) {
+	sessions, remembered, err = a.devices(ctx, u.ID)
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := a.app.Auth.RevokeUser(ctx, userID); err != nil {
+	if err := a.accounts.Revoke(ctx, u); err != nil {
 		return 0, 0, err
 	}
 	return sessions, remembered, nil

@@ -317,14 +317,15 @@ func userPasswd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("user passwd: %w", err)
 	}
-	if err := a.accounts.SetPassword(ctx, u, pw); err != nil {
+	// Count first: the change ends them.
+	s, r, err := a.devices(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("user passwd: %w", err)
+	}
+	if err := a.accounts.ChangePassword(ctx, u, pw); err != nil {
 		return fmt.Errorf("user passwd: %w", describe(err))
 	}
 	a.audit(ctx, u.ID, "password_changed", "by an administrator")
-	s, r, err := a.revoke(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("user passwd: password changed, but logging %s out failed: %w", u.Username, err)
-	}
 	fmt.Fprintf(std.out, "changed the password of %s; ended %s and %s\n", u.Username,
 		plural(s, "session", "sessions"), plural(r, "remember-me device", "remember-me devices"))
 	return nil
@@ -351,7 +352,11 @@ func userSetDisabled(ctx context.Context, args []string, getenv func(string) str
 		return fmt.Errorf("user %s: %w", verb, err)
 	}
 	was := u.Disabled
-	if err := a.store.SetDisabled(ctx, u.ID, disable); err != nil {
+	s, r, err := a.devices(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("user %s: %w", verb, err)
+	}
+	if err := a.accounts.SetDisabled(ctx, u, disable); err != nil {
 		return fmt.Errorf("user %s: %w", verb, err)
 	}
 	if was != disable {
@@ -360,10 +365,6 @@ func userSetDisabled(ctx context.Context, args []string, getenv func(string) str
 	if !disable {
 		fmt.Fprintf(std.out, "%s %s\n", yesNo(was, "enabled", "was not disabled:"), u.Username)
 		return nil
-	}
-	s, r, err := a.revoke(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("user disable: disabled %s, but logging them out failed: %w", u.Username, err)
 	}
 	fmt.Fprintf(std.out, "%s %s; ended %s and %s\n", yesNo(was, "already disabled:", "disabled"), u.Username,
 		plural(s, "session", "sessions"), plural(r, "remember-me device", "remember-me devices"))
@@ -400,11 +401,8 @@ func userDelete(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("user delete: %w", err)
 	}
-	if err := a.store.DeleteUser(ctx, u.ID); err != nil {
+	if err := a.accounts.DeleteUser(ctx, u); err != nil {
 		return fmt.Errorf("user delete: %w", err)
-	}
-	if err := a.app.Auth.RevokeUser(ctx, u.ID); err != nil {
-		return fmt.Errorf("user delete: deleted %s, but ending their sessions failed (they end at their next request): %w", u.Username, err)
 	}
 	fmt.Fprintf(std.out, "deleted user %s (id %s); ended %s and %s\n", u.Username, u.ID,
 		plural(s, "session", "sessions"), plural(r, "remember-me device", "remember-me devices"))
@@ -454,7 +452,7 @@ func runSessions(ctx context.Context, args []string, getenv func(string) string,
 				return fmt.Errorf("sessions revoke: list users: %w", err)
 			}
 			for _, u := range page {
-				s, r, err := a.revoke(ctx, u.ID)
+				s, r, err := a.revoke(ctx, &u)
 				if err != nil {
 					return fmt.Errorf("sessions revoke: %s: %w", u.Username, err)
 				}
@@ -476,7 +474,7 @@ func runSessions(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return fmt.Errorf("sessions revoke: %w", err)
 	}
-	s, r, err := a.revoke(ctx, u.ID)
+	s, r, err := a.revoke(ctx, u)
 	if err != nil {
 		return fmt.Errorf("sessions revoke: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/account"
 	"github.com/latchgo/latch/internal/metrics"
 	"github.com/latchgo/latch/postgres"
 	"github.com/latchgo/latch/redis"
@@ -47,19 +48,30 @@ func OpenBackend(ctx context.Context, cfg *Config) (Backend, error) {
 		db.Close()
 		return nil, fmt.Errorf("-redis: %w", err)
 	}
-	return &split{Backend: db, redis: rs}, nil
+	return &split{sqlHalf: db, db: db, redis: rs}, nil
 }
 
 // split keeps sessions and rate-limit attempts in Redis and everything
-// else in the SQL database. The methods below take precedence over the
-// embedded Backend's.
+// else in the SQL database.
 type split struct {
-	Backend
+	sqlHalf
+	db    Backend
 	redis *redis.Store
 }
 
+// sqlHalf is what split takes from the SQL database as it is: everything
+// but the session and attempt methods, so that the compiler insists that
+// split forwards each of those to Redis itself (a method added to
+// latch.SessionStore cannot silently reach the SQL tables).
+type sqlHalf interface {
+	latch.RememberStore
+	account.Backend
+}
+
+var _ Backend = (*split)(nil)
+
 // SQL returns the SQL half (for pool metrics).
-func (s *split) SQL() Backend { return s.Backend }
+func (s *split) SQL() Backend { return s.db }
 
 // Redis returns the Redis half.
 func (s *split) Redis() *redis.Store { return s.redis }
@@ -68,8 +80,12 @@ func (s *split) FindSession(ctx context.Context, hash string, now time.Time) (la
 	return s.redis.FindSession(ctx, hash, now)
 }
 
-func (s *split) SaveSession(ctx context.Context, sess latch.Session) error {
-	return s.redis.SaveSession(ctx, sess)
+func (s *split) CreateSession(ctx context.Context, sess latch.Session) error {
+	return s.redis.CreateSession(ctx, sess)
+}
+
+func (s *split) UpdateSession(ctx context.Context, sess latch.Session) (bool, error) {
+	return s.redis.UpdateSession(ctx, sess)
 }
 
 func (s *split) TouchSession(ctx context.Context, hash string, lastSeen, expires time.Time) error {
@@ -114,7 +130,7 @@ func (s *split) DeleteExpiredAttempts(ctx context.Context, before time.Time) (in
 
 // Ping checks both halves: the site is only ready when both answer.
 func (s *split) Ping(ctx context.Context) error {
-	if err := s.Backend.Ping(ctx); err != nil {
+	if err := s.db.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	if err := s.redis.Ping(ctx); err != nil {
@@ -124,7 +140,7 @@ func (s *split) Ping(ctx context.Context) error {
 }
 
 func (s *split) Close() error {
-	return errors.Join(s.redis.Close(), s.Backend.Close())
+	return errors.Join(s.redis.Close(), s.db.Close())
 }
 
 // CountSessions counts the sessions in Redis, for metrics.
@@ -142,7 +158,7 @@ func registerBackendMetrics(m *metrics.Metrics, b Backend) {
 	}
 	db := b
 	if s, ok := b.(*split); ok {
-		db = s.Backend
+		db = s.db
 	}
 	switch st := db.(type) {
 	case *postgres.Store:

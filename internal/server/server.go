@@ -111,6 +111,7 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 		}
 		return u, err
 	})
+	accounts.Sessions = auth
 	clientIP := latch.TrustedProxies(cfg.TrustedProxies...)
 	auth.ClientIP = clientIP
 	auth.IdleTimeout = cfg.SessionIdle
@@ -334,7 +335,7 @@ func databaseKind(dsn string) string {
 // SchemaVersion reports the migration version of a backend that knows it.
 func SchemaVersion(ctx context.Context, b Backend) (int64, error) {
 	if s, ok := b.(*split); ok {
-		b = s.Backend
+		b = s.db
 	}
 	v, ok := b.(interface {
 		SchemaVersion(context.Context) (int64, error)

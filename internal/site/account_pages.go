@@ -93,9 +93,11 @@ func (s *Site) passwordForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // changePassword needs the current password as well as a fresh login
-// (ASVS 6.2.3), keeps this session, and ends every other session,
-// remember-me token, reset link and API token: whoever knew the old
-// password may have made one (CVE-2024-21635).
+// (ASVS 6.2.3). The new password is stored with the revocation of every
+// credential of the user in one write (the credential epoch): every other
+// session, every remember-me token, mailed link and API token ends —
+// whoever knew the old password may have made one (CVE-2024-21635) — and
+// this session is re-issued under the new epoch.
 func (s *Site) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
@@ -112,7 +114,7 @@ func (s *Site) changePassword(w http.ResponseWriter, r *http.Request) {
 	var invalid *account.ValidationError
 	switch {
 	case err == nil:
-		err = s.accounts.SetPassword(r.Context(), u, pw)
+		err = s.accounts.ChangePassword(r.Context(), u, pw)
 		if errors.As(err, &invalid) {
 			v.Errors = invalid.Fields
 			s.render(w, r, http.StatusUnprocessableEntity, "account-password", v)
@@ -130,22 +132,12 @@ func (s *Site) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.formFailure(w, r, "account-password", v, err)
 		return
 	}
-	if s.recovery != nil {
-		if err := s.recovery.CancelResets(r.Context(), u.ID); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		s.recovery.PasswordChanged(u)
-	}
-	if err := s.auth.RevokeOtherSessions(w, r); err != nil {
+	if err := s.auth.RevokeOtherSessions(w, r, u); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if s.tokens != nil {
-		if _, err := s.tokens.RevokeAll(r.Context(), u.ID); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+	if s.recovery != nil {
+		s.recovery.PasswordChanged(u)
 	}
 	s.audit(r, u.ID, "password_changed", "")
 	s.done(w, r, "Your password is changed. Your other devices were logged out and your API tokens revoked.", "/account")
@@ -195,12 +187,7 @@ func (s *Site) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	ctx := r.Context()
-	if err := s.accounts.Store().DeleteUser(ctx, u.ID); err != nil && !errors.Is(err, account.ErrNotFound) {
-		s.serverError(w, r, err)
-		return
-	}
-	if err := s.auth.RevokeUser(ctx, u.ID); err != nil {
+	if err := s.accounts.DeleteUser(r.Context(), u); err != nil && !errors.Is(err, account.ErrNotFound) {
 		s.serverError(w, r, err)
 		return
 	}
@@ -259,12 +246,18 @@ func (s *Site) revokeDevice(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, "That device is logged out.", "/account/devices")
 }
 
+// revokeOthers ends every credential of the user but this session: other
+// sessions, remember-me tokens, API tokens and mailed links, in one write.
 func (s *Site) revokeOthers(w http.ResponseWriter, r *http.Request) {
 	u := s.me(r)
-	if err := s.auth.RevokeOtherSessions(w, r); err != nil {
+	if err := s.accounts.Revoke(r.Context(), u); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.auth.RevokeOtherSessions(w, r, u); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	s.audit(r, u.ID, "sessions_revoked", "")
-	s.done(w, r, "Every other device is logged out.", "/account/devices")
+	s.done(w, r, "Every other device is logged out, and your API tokens and emailed links no longer work.", "/account/devices")
 }

@@ -88,9 +88,9 @@ func (s *Site) resetForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "reset", v)
 }
 
-// reset sets the new password, ends every session and remember-me token
-// of the account, and sends the user to log in: a reset link never logs
-// anybody in by itself.
+// reset sets the new password, which ends every credential of the account
+// (ResetPassword revokes them in the same write), and sends the user to log
+// in: a reset link never logs anybody in by itself.
 func (s *Site) reset(w http.ResponseWriter, r *http.Request) {
 	noReferrer(w)
 	if !s.parseForm(w, r) {
@@ -104,7 +104,7 @@ func (s *Site) reset(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "reset", v)
 		return
 	}
-	u, err := s.recovery.ResetPassword(r.Context(), tok, pw, s.tokens, s.twoFactor)
+	u, err := s.recovery.ResetPassword(r.Context(), tok, pw, s.twoFactor)
 	var invalid *account.ValidationError
 	switch {
 	case err == nil:
@@ -121,10 +121,6 @@ func (s *Site) reset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.auth.Pop(w, r, resetKey); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if err := s.auth.RevokeUser(r.Context(), u.ID); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

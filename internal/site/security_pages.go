@@ -13,7 +13,9 @@ import (
 )
 
 // pendingKey holds a login whose password was right and whose second
-// factor is still to come: "userID|remember|unix time|next".
+// factor is still to come: "userID|epoch|remember|unix time|next". The
+// user's credential epoch binds it: a password change or reset between
+// the two steps ends it.
 const (
 	pendingKey = "site.2fa"
 	// pendingTTL bounds the time between the two steps.
@@ -23,6 +25,7 @@ const (
 
 type pendingLogin struct {
 	userID   string
+	epoch    int64
 	remember bool
 	next     string
 }
@@ -34,7 +37,7 @@ func (s *Site) startSecondStep(w http.ResponseWriter, r *http.Request, u *accoun
 	if remember {
 		rem = "1"
 	}
-	v := strings.Join([]string{u.ID, rem, strconv.FormatInt(time.Now().Unix(), 10), next}, "|")
+	v := strings.Join([]string{u.ID, strconv.FormatInt(u.Epoch, 10), rem, strconv.FormatInt(time.Now().Unix(), 10), next}, "|")
 	if err := s.auth.Put(w, r, pendingKey, v); err != nil {
 		s.serverError(w, r, err)
 		return
@@ -43,16 +46,20 @@ func (s *Site) startSecondStep(w http.ResponseWriter, r *http.Request, u *accoun
 }
 
 func (s *Site) pendingLogin(r *http.Request) (pendingLogin, bool) {
-	parts := strings.SplitN(s.auth.Get(r, pendingKey), "|", 4)
-	if len(parts) != 4 {
+	parts := strings.SplitN(s.auth.Get(r, pendingKey), "|", 5)
+	if len(parts) != 5 {
 		return pendingLogin{}, false
 	}
-	at, err := strconv.ParseInt(parts[2], 10, 64)
+	epoch, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return pendingLogin{}, false
+	}
+	at, err := strconv.ParseInt(parts[3], 10, 64)
 	if err != nil || time.Since(time.Unix(at, 0)) > pendingTTL {
 		return pendingLogin{}, false
 	}
-	next, _ := latch.SafeNext(parts[3])
-	return pendingLogin{userID: parts[0], remember: parts[1] == "1", next: next}, true
+	next, _ := latch.SafeNext(parts[4])
+	return pendingLogin{userID: parts[0], epoch: epoch, remember: parts[2] == "1", next: next}, true
 }
 
 func (s *Site) secondStepForm(w http.ResponseWriter, r *http.Request) {
@@ -79,12 +86,22 @@ func (s *Site) secondStep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.accounts.Store().UserByID(r.Context(), p.userID)
-	if errors.Is(err, account.ErrNotFound) {
-		latch.Redirect(w, r, "/login")
+	if err != nil && !errors.Is(err, account.ErrNotFound) {
+		s.serverError(w, r, err)
 		return
 	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if err != nil || u.Epoch != p.epoch {
+		// Gone, or its credentials were revoked (a password change or
+		// reset) since the password step: start again.
+		if _, err := s.auth.Pop(w, r, pendingKey); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if err := s.auth.AddFlash(w, r, "error", "Please log in again."); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		latch.Redirect(w, r, "/login")
 		return
 	}
 	v := &view{Title: "Two-factor authentication"}
