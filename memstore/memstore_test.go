@@ -12,3 +12,7 @@ func TestConformance(t *testing.T) {
 	storetest.Sessions(t, func(*testing.T) latch.SessionStore { return memstore.New() })
 	storetest.Remember(t, func(*testing.T) latch.RememberStore { return memstore.New() })
 }
+
+func TestRevocation(t *testing.T) {
+	storetest.Revocation(t, func(*testing.T) latch.Store { return memstore.New() })
+}

@@ -99,6 +99,12 @@ func TestStoretest(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return newStore(t) })
 }
 
+// TestRevocation: revocations are final with requests in flight.
+func TestRevocation(t *testing.T) {
+	serverURL(t)
+	storetest.Revocation(t, func(t *testing.T) latch.Store { return newStore(t) })
+}
+
 // TestConcurrentFirstOpen starts ten instances at once on an empty schema,
 // as a deployment does: all of them open, the migrations are applied
 // once, and every instance works on the same data.

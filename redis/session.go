@@ -3,6 +3,7 @@ package redis
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -50,12 +51,18 @@ end
 `
 
 // createScript stores the new session KEYS[1] and adds it to the sets of
-// its user and series. A session already expired is not stored.
+// its user and series. A session already expired is not stored, and an
+// existing one is never overwritten (it returns -1): its hash comes from
+// a fresh random token, so that would be a bug, and overwriting would
+// move a session to another user.
 //
 // ARGV: prefix, hash, user, series, epoch, created, lastSeen, expires, ip,
 // userAgent, data, ttl, setTTL, cut.
 var createScript = goredis.NewScript(luaIndex + `
 local user, series, expires = ARGV[3], ARGV[4], ARGV[8]
+if redis.call('EXISTS', KEYS[1]) == 1 then
+	return -1
+end
 if tonumber(ARGV[12]) <= 0 then
 	return 0
 end
@@ -226,13 +233,16 @@ func parseSession(hash string, f map[string]string) (latch.Session, error) {
 // that is already expired is not stored.
 func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 	keep := ttl(sess.ExpiresAt)
-	err := createScript.Run(ctx, s.client, []string{s.sessionKey(sess.Hash)},
+	n, err := createScript.Run(ctx, s.client, []string{s.sessionKey(sess.Hash)},
 		s.prefix, sess.Hash, sess.UserID, sess.Series, sess.Epoch,
 		ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt),
 		sess.IP, sess.UserAgent, sess.Data,
-		keep, setTTL(keep), cut()).Err()
+		keep, setTTL(keep), cut()).Int()
 	if err != nil {
 		return fmt.Errorf("redis: create session: %w", err)
+	}
+	if n < 0 {
+		return errors.New("redis: create session: hash already in use")
 	}
 	return nil
 }

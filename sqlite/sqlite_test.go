@@ -47,6 +47,11 @@ func TestStoretest(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return newStore(t) })
 }
 
+// TestRevocation: revocations are final with requests in flight.
+func TestRevocation(t *testing.T) {
+	storetest.Revocation(t, func(t *testing.T) latch.Store { return newStore(t) })
+}
+
 func TestPragmas(t *testing.T) {
 	ctx := t.Context()
 	write, read := newStore(t).Pools()

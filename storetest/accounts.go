@@ -321,6 +321,9 @@ func testSetDisabled(t *testing.T, s account.Store) {
 			t.Fatalf("SetDisabled(%v): %v", disabled, err)
 		}
 		want.Disabled = disabled
+		if disabled {
+			want.Epoch++ // disabling revokes every credential
+		}
 		lookups(t, s, want)
 		if got := mustUserByID(t, s, u.ID); got.IsActive() == disabled {
 			t.Errorf("after SetDisabled(%v): IsActive() = %v", disabled, got.IsActive())

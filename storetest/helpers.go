@@ -112,6 +112,7 @@ func diffUser(got, want account.User) string {
 	d.check("EmailConfirmedAt", sameOptionalTime(got.EmailConfirmedAt, want.EmailConfirmedAt),
 		got.EmailConfirmedAt, want.EmailConfirmedAt)
 	d.check("TOTPSecret", got.TOTPSecret == want.TOTPSecret, got.TOTPSecret, want.TOTPSecret)
+	d.check("Epoch", got.Epoch == want.Epoch, got.Epoch, want.Epoch)
 	return d.String()
 }
 
@@ -137,6 +138,7 @@ func diffAPIToken(got, want account.APIToken) string {
 	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
 	d.check("Name", got.Name == want.Name, got.Name, want.Name)
 	d.check("Hash", got.Hash == want.Hash, got.Hash, want.Hash)
+	d.check("Epoch", got.Epoch == want.Epoch, got.Epoch, want.Epoch)
 	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
 	d.check("LastUsedAt", sameOptionalTime(got.LastUsedAt, want.LastUsedAt), got.LastUsedAt, want.LastUsedAt)
 	d.check("ExpiresAt", sameOptionalTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
@@ -149,6 +151,7 @@ func diffOneTimeToken(got, want account.OneTimeToken) string {
 	d.check("UserID", got.UserID == want.UserID, got.UserID, want.UserID)
 	d.check("Purpose", got.Purpose == want.Purpose, got.Purpose, want.Purpose)
 	d.check("Email", got.Email == want.Email, got.Email, want.Email)
+	d.check("Epoch", got.Epoch == want.Epoch, got.Epoch, want.Epoch)
 	d.check("CreatedAt", sameTime(got.CreatedAt, want.CreatedAt), got.CreatedAt, want.CreatedAt)
 	d.check("ExpiresAt", sameTime(got.ExpiresAt, want.ExpiresAt), got.ExpiresAt, want.ExpiresAt)
 	return d.String()

@@ -39,6 +39,7 @@ func Sessions(t *testing.T, newStore func(t *testing.T) latch.SessionStore) {
 		{"LargeData", testSessionLargeData},
 		{"DataNotAliased", testSessionDataNotAliased},
 		{"Missing", testSessionMissing},
+		{"CreateExisting", testSessionCreateExisting},
 		{"Update", testSessionUpdate},
 		{"UpdateMissing", testSessionUpdateMissing},
 		{"UpdateRacesDelete", testSessionUpdateRacesDelete},
@@ -142,6 +143,21 @@ func testSessionDataNotAliased(t *testing.T, s latch.SessionStore) {
 func testSessionMissing(t *testing.T, s latch.SessionStore) {
 	wantSession(t, s, "no-such-hash", timeNow(), false)
 	wantSession(t, s, "", timeNow(), false)
+}
+
+// testSessionCreateExisting: a second CreateSession of a hash in use is
+// an error and leaves the session as it was (a session never changes
+// user).
+func testSessionCreateExisting(t *testing.T, s latch.SessionStore) {
+	now := timeNow()
+	first := liveSession("hash-twice", "1", now)
+	mustCreateSession(t, s, first)
+	if err := s.CreateSession(t.Context(), liveSession("hash-twice", "2", now)); err == nil {
+		t.Fatal("CreateSession of a hash in use succeeded")
+	}
+	if d := diffSession(wantSession(t, s, first.Hash, now, true), first); d != "" {
+		t.Errorf("FindSession after a refused second CreateSession: %s", d)
+	}
 }
 
 func testSessionUpdate(t *testing.T, s latch.SessionStore) {
