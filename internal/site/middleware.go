@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"runtime/debug"
 	"strings"
@@ -228,4 +229,28 @@ func (s *Site) static() http.Handler {
 type readSeeker interface {
 	Read([]byte) (int, error)
 	Seek(int64, int) (int64, error)
+}
+
+// sameScheme refuses a state-changing request whose Origin has another
+// scheme than the site's, when the browser sent no Sec-Fetch-Site to
+// decide by. http.CrossOriginProtection then compares only the Origin's
+// host with the Host header, so a page served over plain http on the same
+// host name — which a network attacker can inject — could post to the
+// https site.
+func (s *Site) sameScheme(next http.Handler) http.Handler {
+	want := s.cfg.BaseURL.Scheme
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			origin := r.Header.Get("Origin")
+			if r.Header.Get("Sec-Fetch-Site") == "" && origin != "" && origin != "null" {
+				if u, err := url.Parse(origin); err != nil || !strings.EqualFold(u.Scheme, want) {
+					s.crossOrigin(w, r)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -4,26 +4,39 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
-)
-
-// Session keys that hold a link's token between opening the link and
-// submitting the form, so the token leaves the address bar (and the
-// browser history, and any Referer) after the first request.
-const (
-	resetKey   = "site.reset"
-	confirmKey = "site.confirm"
 )
 
 // noReferrer marks pages reached through a secret link: nothing on them
 // may send the URL anywhere (ASVS 3.4.5).
 func noReferrer(w http.ResponseWriter) { w.Header().Set("Referrer-Policy", "no-referrer") }
 
-// takeLinkToken moves a ?token= of a mailed link into the session and
+// linkTTL bounds how long a link's token waits in its cookie for the form
+// to be sent; the token's own expiry is checked by the account package.
+const linkTTL = 30 * time.Minute
+
+// linkCookie is the cookie that carries a mailed link's token from the
+// link to its form, scoped to the link's path (/reset or /confirm).
+// Opening a link is an anonymous GET, so it must not cost a session row;
+// the token leaves the address bar (and the browser history, and any
+// Referer) after the first request all the same.
+func (s *Site) linkCookie(path, value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{
+		Name: "latch_link", Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.BaseURL.Scheme == "https",
+	}
+	if c.Secure {
+		c.Name = "__Secure-" + c.Name
+	}
+	return c
+}
+
+// takeLinkToken moves a ?token= of a mailed link into the link cookie and
 // redirects to the bare path. It reports whether it answered the request.
-func (s *Site) takeLinkToken(w http.ResponseWriter, r *http.Request, key string) bool {
+func (s *Site) takeLinkToken(w http.ResponseWriter, r *http.Request) bool {
 	if !r.URL.Query().Has("token") {
 		return false
 	}
@@ -34,12 +47,24 @@ func (s *Site) takeLinkToken(w http.ResponseWriter, r *http.Request, key string)
 		// explains what went wrong.
 		tok = ""
 	}
-	if err := s.auth.Put(w, r, key, tok); err != nil {
-		s.serverError(w, r, err)
-		return true
-	}
+	http.SetCookie(w, s.linkCookie(r.URL.Path, tok, int(linkTTL/time.Second)))
 	latch.Redirect(w, r, r.URL.Path)
 	return true
+}
+
+// linkToken is the token of the link this page was opened from, or "".
+func (s *Site) linkToken(r *http.Request) string {
+	c, err := r.Cookie(s.linkCookie(r.URL.Path, "", 0).Name)
+	if err != nil {
+		return ""
+	}
+	tok, _ := account.ParseLinkToken(c.Value)
+	return tok
+}
+
+// dropLinkToken forgets the link's token once it was used.
+func (s *Site) dropLinkToken(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, s.linkCookie(r.URL.Path, "", -1))
 }
 
 const invalidLink = "This link is invalid, was already used, or has expired."
@@ -77,12 +102,12 @@ func (s *Site) mailForm(w http.ResponseWriter, r *http.Request, page, title stri
 }
 
 func (s *Site) resetForm(w http.ResponseWriter, r *http.Request) {
-	if s.takeLinkToken(w, r, resetKey) {
+	if s.takeLinkToken(w, r) {
 		return
 	}
 	noReferrer(w)
 	v := &view{Title: "Choose a new password"}
-	if s.auth.Get(r, resetKey) == "" {
+	if s.linkToken(r) == "" {
 		v.Errors = map[string]string{"link": invalidLink}
 	}
 	s.render(w, r, http.StatusOK, "reset", v)
@@ -97,7 +122,7 @@ func (s *Site) reset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &view{Title: "Choose a new password"}
-	tok := s.auth.Get(r, resetKey)
+	tok := s.linkToken(r)
 	pw, confirm := formValue(r, "password"), formValue(r, "confirm")
 	if tok != "" && pw != confirm {
 		v.Errors = map[string]string{"confirm": "The two passwords differ."}
@@ -120,21 +145,18 @@ func (s *Site) reset(w http.ResponseWriter, r *http.Request) {
 		s.formFailure(w, r, "reset", v, err)
 		return
 	}
-	if _, err := s.auth.Pop(w, r, resetKey); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
+	s.dropLinkToken(w, r)
 	s.audit(r, u.ID, "password_reset", "")
 	s.done(w, r, "Your password is changed and every device was logged out. Log in with the new password.", "/login")
 }
 
 func (s *Site) confirmForm(w http.ResponseWriter, r *http.Request) {
-	if s.takeLinkToken(w, r, confirmKey) {
+	if s.takeLinkToken(w, r) {
 		return
 	}
 	noReferrer(w)
 	v := &view{Title: "Confirm your email"}
-	if s.auth.Get(r, confirmKey) == "" {
+	if s.linkToken(r) == "" {
 		v.Errors = map[string]string{"link": invalidLink}
 	}
 	s.render(w, r, http.StatusOK, "confirm", v)
@@ -144,7 +166,7 @@ func (s *Site) confirmForm(w http.ResponseWriter, r *http.Request) {
 // link does not confirm anything by itself.
 func (s *Site) confirm(w http.ResponseWriter, r *http.Request) {
 	noReferrer(w)
-	u, changed, err := s.recovery.Confirm(r.Context(), s.auth.Get(r, confirmKey))
+	u, changed, err := s.recovery.Confirm(r.Context(), s.linkToken(r))
 	var invalid *account.ValidationError
 	switch {
 	case err == nil:
@@ -158,10 +180,7 @@ func (s *Site) confirm(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if _, err := s.auth.Pop(w, r, confirmKey); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
+	s.dropLinkToken(w, r)
 	target := "/"
 	if me, ok := s.auth.CurrentUser(r); ok && me.ID == u.ID {
 		target = "/account"

@@ -183,6 +183,7 @@ func (s *Site) routes() http.Handler {
 
 	var h http.Handler = root
 	h = csrf.Handler(h)
+	h = s.sameScheme(h)
 	h = s.limitBody(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
