@@ -109,9 +109,18 @@
 //     on the server, so a copied cookie stops working.
 //   - "Remember me" is a separate cookie holding a selector and a one-time
 //     validator (only its hash is stored), rotated at every use. A rotated
-//     token presented again after RememberGrace means the cookie was
-//     copied: the whole series and its sessions are revoked. Logout revokes
-//     this device's token; RevokeUser and RevokeOtherSessions revoke many.
+//     token presented again after RememberGrace, or from another device,
+//     means the cookie was copied: the whole series and its sessions are
+//     revoked. Logout revokes this device's token; RevokeUser and
+//     RevokeOtherSessions revoke many.
+//   - Revocation is final. A user type that implements RevocableUser (one
+//     more integer column in the application's users table) gives every
+//     session and remember-me series the user's credential epoch; raising
+//     the epoch in one write ends them all on the next request, on every
+//     instance, whatever request is in flight. Updates of a loaded session
+//     never re-create it, so a request in flight cannot undo a logout.
+//   - Visitors without a session cost no store write: the login message
+//     for a redirected visitor travels in a small cookie that names it.
 //   - "next" targets are validated with SafeNext against every known
 //     open-redirect trick, and Redirect sends exactly the validated string.
 //   - Idle and absolute session timeouts are on by default, cookies are

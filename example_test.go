@@ -366,3 +366,50 @@ func ExampleManager_AddFlash() {
 	// [success] Account created.
 	// (shown once)
 }
+
+// Member is a user type with a credential epoch: one integer column in the
+// application's users table.
+type Member struct {
+	ID    string
+	Epoch int64
+}
+
+func (m *Member) GetID() string          { return m.ID }
+func (m *Member) CredentialEpoch() int64 { return m.Epoch }
+
+// A user type that implements RevocableUser can end every session and
+// remember-me token of a user with one write: raising the epoch. What was
+// issued before is refused on its next request, even if deleting it
+// failed or a request in flight tried to save it again.
+func ExampleRevocableUser() {
+	members := map[string]*Member{"7": {ID: "7"}}
+	m := latch.New(memstore.New(), func(_ context.Context, id string) (*Member, error) {
+		if u, ok := members[id]; ok {
+			cp := *u // a fresh read of the row, as a database gives
+			return &cp, nil
+		}
+		return nil, latch.ErrNoUser
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.LoginUser(w, r, members["7"], latch.Remember(true)); err != nil {
+			http.Error(w, "login failed", http.StatusInternalServerError)
+		}
+	})
+	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
+		u, ok := m.CurrentUser(r)
+		fmt.Println("logged in:", ok && u.ID == "7")
+	})
+	laptop := newTab(m.Handler(mux))
+	laptop.do("POST", "/login")
+	laptop.do("GET", "/whoami")
+
+	// The password changes somewhere else:
+	//   UPDATE members SET password_hash = $1, credential_epoch = credential_epoch + 1 WHERE id = $2
+	members["7"].Epoch++
+
+	laptop.do("GET", "/whoami")
+	// Output:
+	// logged in: true
+	// logged in: false
+}

@@ -18,6 +18,15 @@
 //     loader.
 //   - Auditor keeps a log of security events that users can read.
 //
+// Revocation has one home: Service.Revoke (and ChangePassword, SetDisabled,
+// DeleteUser, which revoke too). Each raises the user's credential epoch
+// (User.Epoch) in the store in one atomic write, together with the new
+// password hash and the deletion of the user's API tokens and mailed
+// links; every session, remember-me token, API token, link and pending
+// second step issued under an earlier epoch is refused from then on, on
+// every instance, whatever request is in flight. Deleting the sessions
+// (Service.Sessions, the site's latch.Manager) is cleanup after that.
+//
 // Each of these takes the storage interfaces it consumes (Store,
 // CredentialStore, OneTimeTokenStore, …); the sqlite and postgres packages
 // implement all of them as Backend. User satisfies latch.User and

@@ -109,3 +109,26 @@ func ExampleTwoFactor() {
 	// true <nil>
 	// account: wrong or used code
 }
+
+// Revoke ends every credential of a user in one write: a stolen session,
+// an API token made with it, a reset link mailed meanwhile. Sessions set
+// it to the site's latch.Manager so that their rows are deleted as well.
+func ExampleService_Revoke() {
+	st, done := openExampleStore()
+	defer done()
+	svc := account.NewService(st, password.NewHasher(password.DefaultParams), st)
+	tokens := account.NewAPITokens(st, st)
+	ctx := context.Background()
+	u, _ := svc.SignUp(ctx, account.SignUpInput{Username: "alice", Email: "alice@example.com", Password: "correct horse battery"}, "192.0.2.1")
+	secret, _, _ := tokens.Create(ctx, u, "script", 0)
+
+	if err := svc.Revoke(ctx, u); err != nil {
+		fmt.Println(err)
+	}
+	_, err := tokens.Authenticate(ctx, secret)
+	fmt.Println("epoch:", u.Epoch)
+	fmt.Println("API token works:", err == nil)
+	// Output:
+	// epoch: 1
+	// API token works: false
+}
