@@ -39,6 +39,7 @@ func (m *Manager[U]) RevokeSession(ctx context.Context, userID, hash string) (bo
 	if !found || userID == "" || s.UserID != userID {
 		return false, nil
 	}
+	m.cacheForget(hash)
 	if err := m.store.DeleteSession(ctx, hash); err != nil {
 		return false, fmt.Errorf("delete session: %w", err)
 	}
@@ -75,6 +76,7 @@ func (m *Manager[U]) RevokeUser(ctx context.Context, userID string) error {
 	if userID == "" {
 		return nil
 	}
+	m.cacheForgetUser(userID)
 	if _, err := m.store.DeleteUserRemember(ctx, userID); err != nil {
 		return fmt.Errorf("delete remember tokens of %q: %w", userID, err)
 	}

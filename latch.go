@@ -6,8 +6,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/latchgo/latch/internal/vcache"
 )
 
 // User is what latch needs of an application's user type: a stable,
@@ -302,10 +305,33 @@ type Manager[U User] struct {
 	// true. Handlers may still set their own Cache-Control.
 	NoStore bool
 
+	// CacheEntries bounds the read cache of sessions: a request whose
+	// session is cached costs no store read and no decoding. The cache is
+	// used only over a store that implements ChangeTracker, and an entry
+	// only while the store's version has not moved since it was read —
+	// any write, by this process at once or by another instance within
+	// MaxStaleness, ends every entry — and never while the store cannot
+	// vouch for its version; so a revocation is never outrun by a cached
+	// copy. Default DefaultCacheEntries; 0 or less turns the cache off.
+	CacheEntries int
+	// CacheBytes bounds the memory of the read cache, as the sessions'
+	// data and client text add up. Default DefaultCacheBytes.
+	CacheBytes int64
+	// CacheUsers keeps the user with the cached session, so that a cached
+	// request does not call the UserLoader either. Set it only when the
+	// UserLoader reads what the store's ChangeTracker watches (the account
+	// package over the sqlite or postgres store does; a users table of the
+	// application's own, elsewhere, is not watched), and when U has a
+	// method Clone() U that returns a copy a request may change. Default
+	// false.
+	CacheUsers bool
+
 	// Now returns the current time; tests replace it. Default time.Now.
 	Now func() time.Time
 
 	subscribers atomic.Pointer[[]subscriber[U]]
+	cacheOnce   sync.Once
+	cache       *vcache.Cache[cachedSession[U]]
 }
 
 // DefaultMaxSessions is the default of Manager.MaxSessions: far more
@@ -339,6 +365,8 @@ func New[U User](store Store, loadUser UserLoader[U]) *Manager[U] {
 		MessageCookieName:           "latch_msg",
 		Challenge:                   `Bearer realm="latch"`,
 		ClearSiteData:               `"cache", "cookies", "storage"`,
+		CacheEntries:                DefaultCacheEntries,
+		CacheBytes:                  DefaultCacheBytes,
 		NoStore:                     true,
 		Now:                         time.Now,
 	}

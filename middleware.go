@@ -17,6 +17,13 @@ type state[U User] struct {
 	hasUser bool
 	fresh   bool
 	source  Source
+
+	// The read cache's view of this request: the store's version before
+	// the session was read, whether the cache may be used, and the entry
+	// the session came from (nil: read from the store).
+	cacheVer uint64
+	cacheOK  bool
+	cached   *cachedSession[U]
 }
 
 type stateKey[U User] struct{ m *Manager[U] }
@@ -93,18 +100,33 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 	}
 	now := m.now()
 	hash := HashToken(tok)
-	rec, found, err := m.store.FindSession(ctx, hash, now)
-	if err != nil {
-		return fmt.Errorf("find session: %w", err)
+	// The version is taken before the read: a change that lands while the
+	// session is read moves it, and the entry is never served.
+	st.cacheVer, st.cacheOK = m.cacheVersion()
+	var (
+		rec  Session
+		data sessionData
+		derr error
+	)
+	if e, hit := m.cacheHit(st, hash); hit {
+		rec, data = e.rec, e.data
+		st.cached = &e
+	} else {
+		var found bool
+		rec, found, err = m.store.FindSession(ctx, hash, now)
+		if err != nil {
+			return fmt.Errorf("find session: %w", err)
+		}
+		if !found {
+			m.expireCookie(w, &m.Cookie)
+			return nil
+		}
+		data, derr = decodeData(rec.Data)
 	}
-	if !found {
-		m.expireCookie(w, &m.Cookie)
-		return nil
-	}
-	data, derr := decodeData(rec.Data)
 	// The stored deadline was computed with the settings of the instance
 	// that wrote it; the current settings may be stricter.
-	if derr != nil || !now.Before(m.expiry(rec.CreatedAt, rec.LastSeenAt)) {
+	if derr != nil || !now.Before(rec.ExpiresAt) || !now.Before(m.expiry(rec.CreatedAt, rec.LastSeenAt)) {
+		m.cacheForget(hash)
 		if err := m.store.DeleteSession(ctx, hash); err != nil {
 			return fmt.Errorf("delete expired session: %w", err)
 		}
@@ -118,8 +140,20 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 			return fmt.Errorf("touch session: %w", err)
 		}
 		st.sess.rec.LastSeenAt, st.sess.rec.ExpiresAt = now, exp
+		// A write: the version has moved, and the entry read before it
+		// must not be kept.
+		st.cacheOK = false
 	}
 	return nil
+}
+
+// cacheHit looks the session up in the read cache, when the request may
+// use it.
+func (m *Manager[U]) cacheHit(st *state[U], hash string) (cachedSession[U], bool) {
+	if !st.cacheOK {
+		return cachedSession[U]{}, false
+	}
+	return m.cacheGet(hash, st.cacheVer)
 }
 
 // loadSessionUser loads the session's user, refuses the session when the
@@ -135,7 +169,15 @@ func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter,
 		m.emit(r, EventSessionProtected, s.rec.UserID, *new(U), "strong: session ended")
 		return nil
 	}
-	u, err := m.loadUser(ctx, s.rec.UserID)
+	var (
+		u   U
+		err error
+	)
+	if st.cached != nil && st.cached.hasUser {
+		u = st.cached.user
+	} else {
+		u, err = m.loadUser(ctx, s.rec.UserID)
+	}
 	if err != nil && !errors.Is(err, ErrNoUser) {
 		return fmt.Errorf("load user %q: %w", s.rec.UserID, err)
 	}
@@ -166,6 +208,10 @@ func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter,
 			return nil
 		}
 		m.emit(r, EventSessionProtected, s.rec.UserID, u, "basic: marked not fresh")
+		st.cacheOK = false
+	}
+	if st.cacheOK && st.cached == nil {
+		m.cachePut(st.cacheVer, s.rec, s.data, u)
 	}
 	st.user, st.hasUser, st.source = u, true, SourceSession
 	st.fresh = s.data.Fresh && (m.FreshTimeout <= 0 || m.now().Sub(s.data.FreshAt) < m.FreshTimeout)
@@ -176,6 +222,7 @@ func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter,
 // remember-me series it belongs to) and clears the cookies.
 func (m *Manager[U]) endSession(ctx context.Context, w http.ResponseWriter, st *state[U], series bool) error {
 	s := st.sess
+	m.cacheForget(s.rec.Hash)
 	if err := m.store.DeleteSession(ctx, s.rec.Hash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -193,6 +240,10 @@ func (m *Manager[U]) endSession(ctx context.Context, w http.ResponseWriter, st *
 }
 
 func (m *Manager[U]) revokeSeries(ctx context.Context, series string) error {
+	if m.CacheEntries > 0 && series != "" {
+		m.initCache()
+		m.cache.DeleteFunc(func(e cachedSession[U]) bool { return e.rec.Series == series })
+	}
 	if err := m.store.DeleteRememberSeries(ctx, series); err != nil {
 		return fmt.Errorf("delete remember series: %w", err)
 	}

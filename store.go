@@ -158,7 +158,7 @@ type Store interface {
 }
 
 // JoinStores combines a session store and a remember-token store into one
-// Store.
+// Store. It is a ChangeTracker when both are.
 func JoinStores(sessions SessionStore, remember RememberStore) Store {
 	return joined{sessions, remember}
 }
@@ -166,4 +166,17 @@ func JoinStores(sessions SessionStore, remember RememberStore) Store {
 type joined struct {
 	SessionStore
 	RememberStore
+}
+
+// Changes implements ChangeTracker when both stores do: the sum of two
+// versions that only grow moves whenever either does.
+func (j joined) Changes() (uint64, bool) {
+	a, okA := j.SessionStore.(ChangeTracker)
+	b, okB := j.RememberStore.(ChangeTracker)
+	if !okA || !okB {
+		return 0, false
+	}
+	va, okA := a.Changes()
+	vb, okB := b.Changes()
+	return va + vb, okA && okB
 }

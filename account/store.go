@@ -51,6 +51,13 @@ type User struct {
 	Epoch int64
 }
 
+// Clone returns a copy of u that may be changed without changing u, so
+// that a latch.Manager may keep users in its read cache (CacheUsers).
+func (u *User) Clone() *User {
+	c := *u
+	return &c
+}
+
 // CredentialEpoch returns Epoch, for latch.RevocableUser.
 func (u *User) CredentialEpoch() int64 { return u.Epoch }
 

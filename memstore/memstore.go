@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchgo/latch"
@@ -21,9 +22,21 @@ type Store struct {
 	mu       sync.Mutex
 	sessions map[string]latch.Session
 	remember map[string]latch.RememberToken
+	version  atomic.Uint64
 }
 
-var _ latch.Store = (*Store)(nil)
+var (
+	_ latch.Store         = (*Store)(nil)
+	_ latch.ChangeTracker = (*Store)(nil)
+)
+
+// Changes implements latch.ChangeTracker: every write moves the version
+// before it returns. Nothing else writes to an in-memory store, so it is
+// always sure.
+func (s *Store) Changes() (uint64, bool) { return s.version.Load(), true }
+
+// changed is called by every write, with the lock held.
+func (s *Store) changed() { s.version.Add(1) }
 
 // New returns an empty Store.
 func New() *Store {
@@ -49,6 +62,7 @@ func (s *Store) FindSession(_ context.Context, hash string, now time.Time) (latc
 func (s *Store) CreateSession(_ context.Context, sess latch.Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	if _, ok := s.sessions[sess.Hash]; ok {
 		return fmt.Errorf("memstore: create session: hash already in use")
 	}
@@ -61,6 +75,7 @@ func (s *Store) CreateSession(_ context.Context, sess latch.Session) error {
 func (s *Store) UpdateSession(_ context.Context, sess latch.Session) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	old, ok := s.sessions[sess.Hash]
 	if !ok {
 		return false, nil
@@ -75,6 +90,7 @@ func (s *Store) UpdateSession(_ context.Context, sess latch.Session) (bool, erro
 func (s *Store) TouchSession(_ context.Context, hash string, lastSeen, expires time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	if sess, ok := s.sessions[hash]; ok {
 		sess.LastSeenAt, sess.ExpiresAt = lastSeen, expires
 		s.sessions[hash] = sess
@@ -86,6 +102,7 @@ func (s *Store) TouchSession(_ context.Context, hash string, lastSeen, expires t
 func (s *Store) DeleteSession(_ context.Context, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	delete(s.sessions, hash)
 	return nil
 }
@@ -116,6 +133,7 @@ func (s *Store) DeleteExpiredSessions(_ context.Context, now time.Time) (int, er
 func (s *Store) deleteSessions(match func(latch.Session) bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	n := 0
 	for h, sess := range s.sessions {
 		if match(sess) {
@@ -145,6 +163,7 @@ func (s *Store) UserSessions(_ context.Context, userID string, now time.Time) ([
 func (s *Store) CreateRemember(_ context.Context, t latch.RememberToken) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	s.remember[t.Selector] = t
 	return nil
 }
@@ -164,6 +183,7 @@ func (s *Store) FindRemember(_ context.Context, selector string, now time.Time) 
 func (s *Store) RotateRemember(_ context.Context, oldSelector string, at time.Time, next latch.RememberToken) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	old, ok := s.remember[oldSelector]
 	if !ok || !old.RotatedAt.IsZero() {
 		return false, nil
@@ -211,6 +231,7 @@ func (s *Store) DeleteExpiredRemember(_ context.Context, now time.Time) (int, er
 func (s *Store) deleteRemember(match func(latch.RememberToken) bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.changed()
 	n := 0
 	for sel, t := range s.remember {
 		if match(t) {

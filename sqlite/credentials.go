@@ -13,6 +13,7 @@ import (
 // SetEmail implements [account.CredentialStore]. The unique index on
 // lower(email) refuses another user's address, as at sign-up.
 func (s *Store) SetEmail(ctx context.Context, id, email string, confirmedAt time.Time) error {
+	defer s.changed()
 	return s.updateUser(ctx, "set email",
 		`UPDATE users SET email = ?, email_confirmed_at = ? WHERE id = ?`,
 		id, email, nullMillis(confirmedAt))
@@ -22,6 +23,7 @@ func (s *Store) SetEmail(ctx context.Context, id, email string, confirmedAt time
 // compared in the UPDATE itself, so a change of address committed first
 // makes an older confirmation link confirm nothing.
 func (s *Store) ConfirmEmail(ctx context.Context, id, email string, at time.Time) (bool, error) {
+	defer s.changed()
 	n, ok := parseID(id)
 	if !ok {
 		return false, fmt.Errorf("sqlite: confirm email: %w", account.ErrNotFound)
@@ -47,6 +49,7 @@ func (s *Store) ConfirmEmail(ctx context.Context, id, email string, at time.Time
 
 // SetTOTP implements [account.CredentialStore].
 func (s *Store) SetTOTP(ctx context.Context, id, secret string) error {
+	defer s.changed()
 	return s.updateUser(ctx, "set totp",
 		`UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, id, secret)
 }

@@ -41,6 +41,7 @@ func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (la
 
 // CreateSession implements [latch.SessionStore].
 func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
+	defer s.changed()
 	_, err := s.write.ExecContext(ctx,
 		`INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sess.Hash, sess.UserID, sess.Series, sess.Epoch,
@@ -55,6 +56,7 @@ func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 // UpdateSession implements [latch.SessionStore]: an UPDATE, which cannot
 // bring back a session deleted meanwhile.
 func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, error) {
+	defer s.changed()
 	res, err := s.write.ExecContext(ctx, `
 		UPDATE sessions SET series = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?, data = ?
 		WHERE hash = ?`,
@@ -68,6 +70,7 @@ func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, er
 
 // TouchSession implements [latch.SessionStore].
 func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires time.Time) error {
+	defer s.changed()
 	_, err := s.write.ExecContext(ctx,
 		`UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE hash = ?`,
 		millis(lastSeen), millis(expires), hash)
@@ -79,6 +82,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires
 
 // DeleteSession implements [latch.SessionStore].
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	defer s.changed()
 	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash); err != nil {
 		return fmt.Errorf("sqlite: delete session: %w", err)
 	}
@@ -88,6 +92,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 // DeleteUserSessions implements [latch.SessionStore]. An empty userID
 // deletes nothing: anonymous sessions belong to no user.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (int, error) {
+	defer s.changed()
 	res, err := s.write.ExecContext(ctx,
 		`DELETE FROM sessions WHERE user_id = ? AND user_id <> '' AND hash <> ?`, userID, except)
 	if err != nil {
@@ -99,6 +104,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (
 // DeleteSeriesSessions implements [latch.SessionStore]. An empty series
 // deletes nothing: sessions without a remember-me series are in none.
 func (s *Store) DeleteSeriesSessions(ctx context.Context, series string) error {
+	defer s.changed()
 	_, err := s.write.ExecContext(ctx,
 		`DELETE FROM sessions WHERE series = ? AND series <> ''`, series)
 	if err != nil {
@@ -126,6 +132,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 
 // DeleteExpiredSessions implements [latch.SessionStore].
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	defer s.changed()
 	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, millis(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired sessions: %w", err)

@@ -103,10 +103,13 @@ type Store struct {
 	userByUsername *sql.Stmt
 	apiTokenByHash *sql.Stmt
 	sessionUser    *sql.Stmt
+
+	changes changes
 }
 
 var (
-	_ latch.Store     = (*Store)(nil)
+	_ latch.Store         = (*Store)(nil)
+	_ latch.ChangeTracker = (*Store)(nil)
 	_ throttle.Store  = (*Store)(nil)
 	_ account.Backend = (*Store)(nil)
 )
@@ -143,7 +146,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	n := max(4, 2*runtime.GOMAXPROCS(0))
+	// One more than the readers need: the change watcher keeps one.
+	n := max(4, 2*runtime.GOMAXPROCS(0)) + 1
 	s.read.SetMaxOpenConns(n)
 	s.read.SetMaxIdleConns(n)
 	s.read.SetConnMaxLifetime(0)
@@ -166,6 +170,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: prepare: %w", err)
 		}
 	}
+	s.changes.stop, s.changes.done = make(chan struct{}), make(chan struct{})
+	go s.watch()
 	return s, nil
 }
 
@@ -284,6 +290,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database. Operations in progress finish first.
 func (s *Store) Close() error {
+	if s.changes.stop != nil {
+		close(s.changes.stop)
+		<-s.changes.done
+		s.changes.stop = nil
+	}
 	var errs []error
 	for _, st := range []*sql.Stmt{s.findSession, s.findRemember, s.userByID, s.userByEmail, s.userByUsername, s.apiTokenByHash, s.sessionUser} {
 		if st != nil {

@@ -47,6 +47,35 @@ func TestStoretest(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return newStore(t) })
 }
 
+// TestChanges: the change feed, with a second Store on the same file as
+// the other process (the command line next to the server).
+func TestChanges(t *testing.T) {
+	storetest.Changes(t, func(t *testing.T) (latch.SessionStore, latch.SessionStore) {
+		path := filepath.Join(t.TempDir(), "latch.db")
+		return open(t, path), open(t, path)
+	})
+}
+
+// TestChangesUnsureAfterClose: a closed store's watcher is gone, and the
+// store no longer vouches for its version.
+func TestChangesUnsureAfterClose(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for _, ok := s.Changes(); !ok; _, ok = s.Changes() {
+		if time.Now().After(deadline) {
+			t.Fatal("never sure")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.Close()
+	if _, ok := s.Changes(); ok {
+		t.Fatal("a closed store vouches for its version")
+	}
+}
+
 // TestRevocation: revocations are final with requests in flight.
 func TestRevocation(t *testing.T) {
 	storetest.Revocation(t, func(t *testing.T) latch.Store { return newStore(t) })

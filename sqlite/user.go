@@ -52,6 +52,7 @@ func oneUser(row *sql.Row, op string) (*account.User, error) {
 // lower(username) and lower(email) refuse a clash even between racing
 // sign-ups, from this process or another.
 func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
+	defer s.changed()
 	var id int64
 	err := s.write.QueryRowContext(ctx, `
 		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch)
@@ -118,12 +119,14 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*account.U
 
 // SetPasswordHash implements [account.Store].
 func (s *Store) SetPasswordHash(ctx context.Context, id, hash string) error {
+	defer s.changed()
 	return s.updateUser(ctx, "set password hash", `UPDATE users SET password_hash = ? WHERE id = ?`, id, hash)
 }
 
 // SetDisabled implements [account.Store]: disabling raises the credential
 // epoch in the same statement.
 func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	defer s.changed()
 	return s.updateUser(ctx, "set disabled",
 		`UPDATE users SET disabled = ?, credential_epoch = credential_epoch + ? WHERE id = ?`,
 		id, boolInt(disabled), boolInt(disabled))
@@ -134,6 +137,7 @@ func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error
 // and one-time tokens commit together. The sessions and remember-me tokens
 // this database keeps are deleted in it too.
 func (s *Store) RevokeCredentials(ctx context.Context, id, newHash string) (int64, error) {
+	defer s.changed()
 	n, ok := parseID(id)
 	if !ok {
 		return 0, fmt.Errorf("sqlite: revoke credentials: %w", account.ErrNotFound)
@@ -200,6 +204,7 @@ func (s *Store) updateUser(ctx context.Context, op, query, id string, values ...
 // database; the foreign keys of the other tables (API tokens, one-time
 // tokens, recovery codes, audit events) cascade.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	defer s.changed()
 	n, ok := parseID(id)
 	if !ok {
 		return fmt.Errorf("sqlite: delete user: %w", account.ErrNotFound)

@@ -26,9 +26,20 @@ import (
 // newStore must return a fresh store on each call. The suite takes well
 // under a second; CI runs it many times (-count) to shake out rare
 // interleavings, with -race.
+//
+// Every test runs twice: with the managers' read cache on (the default;
+// it serves only over a store that implements latch.ChangeTracker) and
+// off.
 func Revocation(t *testing.T, newStore func(t *testing.T) latch.Store) {
-	t.Run("InFlightRequests", func(t *testing.T) { testRevocationInFlight(t, newStore(t)) })
-	t.Run("LateWrite", func(t *testing.T) { testRevocationLateWrite(t, newStore(t)) })
+	for _, mode := range []struct {
+		name    string
+		entries int
+	}{{"Cached", latch.DefaultCacheEntries}, {"Uncached", 0}} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Run("InFlightRequests", func(t *testing.T) { testRevocationInFlight(t, newStore(t), mode.entries) })
+			t.Run("LateWrite", func(t *testing.T) { testRevocationLateWrite(t, newStore(t), mode.entries) })
+		})
+	}
 }
 
 // epochUser is a user with a credential epoch, as an application's users
@@ -50,7 +61,7 @@ type site struct {
 	servers   [2]*httptest.Server
 }
 
-func newSite(t *testing.T, store latch.Store, page http.HandlerFunc) *site {
+func newSite(t *testing.T, store latch.Store, cacheEntries int, page http.HandlerFunc) *site {
 	s := &site{t: t, epochs: map[string]int64{"alice": 0, "bob": 0}}
 	for i := range s.instances {
 		m := latch.New(store, func(_ context.Context, id string) (*epochUser, error) {
@@ -62,6 +73,7 @@ func newSite(t *testing.T, store latch.Store, page http.HandlerFunc) *site {
 			}
 			return &epochUser{id: id, epoch: e}, nil
 		})
+		m.CacheEntries = cacheEntries
 		s.instances[i] = m
 		mux := http.NewServeMux()
 		mux.HandleFunc("POST /login/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -151,8 +163,8 @@ func (s *site) login(id string) (session, remember *http.Cookie) {
 	return session, remember
 }
 
-func testRevocationInFlight(t *testing.T, store latch.Store) {
-	s := newSite(t, store, nil)
+func testRevocationInFlight(t *testing.T, store latch.Store, cacheEntries int) {
+	s := newSite(t, store, cacheEntries, nil)
 	const devices, workers = 3, 4
 	type device struct{ session, remember *http.Cookie }
 	alice := make([]device, devices)
@@ -240,11 +252,11 @@ func testRevocationInFlight(t *testing.T, store latch.Store) {
 // testRevocationLateWrite holds a request that has loaded a session until
 // the session's user is revoked, then lets it write to the session: the
 // write does not bring the session back.
-func testRevocationLateWrite(t *testing.T, store latch.Store) {
+func testRevocationLateWrite(t *testing.T, store latch.Store, cacheEntries int) {
 	loaded, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	var s *site
-	s = newSite(t, store, func(w http.ResponseWriter, r *http.Request) {
+	s = newSite(t, store, cacheEntries, func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() { close(loaded) })
 		<-release
 		m := s.instances[0]

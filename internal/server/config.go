@@ -37,6 +37,7 @@ type Config struct {
 	ReauthAfter     time.Duration
 	PasswordMin     int
 	HashConcurrency int
+	CacheEntries    int
 	LogLevel        slog.Level
 	LogFormat       string
 }
@@ -81,6 +82,7 @@ var flagSpecs = []flagSpec{
 	{name: "reauth-after", def: "10m", usage: "ask for the password again before sensitive changes this long after it was entered"},
 	{name: "password-min-length", def: "8", usage: "shortest password accepted at sign-up and change (at least 8)"},
 	{name: "hash-concurrency", def: "0", usage: "password hashes computed at once (0: one per CPU but one, leaving a CPU for pages)"},
+	{name: "cache-entries", def: "10000", usage: "sessions (with their users) each instance keeps in its read cache; 0 turns the cache off"},
 	{name: "log-level", def: "info", usage: "debug, info, warn or error"},
 	{name: "log-format", def: "text", usage: "text or json"},
 }
@@ -230,6 +232,11 @@ func build(v map[string]*string) (*Config, error) {
 		bad("hash-concurrency", "want a number from 0 (automatic) to 256")
 	} else {
 		cfg.HashConcurrency = n
+	}
+	if n, err := strconv.Atoi(*v["cache-entries"]); err != nil || n < 0 || n > 10_000_000 {
+		bad("cache-entries", "want a number from 0 (off) to 10000000")
+	} else {
+		cfg.CacheEntries = n
 	}
 	if n, err := strconv.Atoi(*v["password-min-length"]); err != nil || n < 8 || n > 128 {
 		bad("password-min-length", "want a number from 8 to 128")

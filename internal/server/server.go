@@ -112,6 +112,9 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 		return u, err
 	})
 	accounts.Sessions = auth
+	// The user loader reads the store's own users table, which its change
+	// feed watches: the cache may keep users too.
+	auth.CacheEntries, auth.CacheUsers = cfg.CacheEntries, true
 	clientIP := latch.TrustedProxies(cfg.TrustedProxies...)
 	auth.ClientIP = clientIP
 	auth.IdleTimeout = cfg.SessionIdle

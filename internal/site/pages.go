@@ -177,11 +177,24 @@ func (s *Site) login(w http.ResponseWriter, r *http.Request) {
 		s.startSecondStep(w, r, u, remember, v.Next)
 		return
 	}
-	if err := s.auth.LoginUser(w, r, u, latch.Remember(remember)); err != nil {
+	if err := s.logIn(w, r, u, remember); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	redirectNext(w, r, v.Next)
+}
+
+// logIn logs u in on this browser. Like the session, the state an
+// anonymous visitor left in the browser does not carry over into the
+// login: the mailed-link tokens waiting in their cookies are dropped.
+func (s *Site) logIn(w http.ResponseWriter, r *http.Request, u *account.User, remember bool) error {
+	if err := s.auth.LoginUser(w, r, u, latch.Remember(remember)); err != nil {
+		return err
+	}
+	for _, path := range []string{"/reset", "/confirm"} {
+		http.SetCookie(w, s.linkCookie(path, "", -1))
+	}
+	return nil
 }
 
 // redirectNext sends the browser on to next, a value SafeNext has already

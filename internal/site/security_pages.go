@@ -117,7 +117,7 @@ func (s *Site) secondStep(w http.ResponseWriter, r *http.Request) {
 		s.formFailure(w, r, "twofactor-login", v, err)
 		return
 	}
-	if err := s.auth.LoginUser(w, r, u, latch.Remember(p.remember)); err != nil {
+	if err := s.logIn(w, r, u, p.remember); err != nil {
 		if errors.Is(err, latch.ErrInactive) {
 			latch.Redirect(w, r, "/login")
 			return
