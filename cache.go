@@ -3,8 +3,8 @@ package latch
 import (
 	"maps"
 	"slices"
-	"time"
 
+	"github.com/latchgo/latch/internal/changefeed"
 	"github.com/latchgo/latch/internal/vcache"
 )
 
@@ -27,7 +27,7 @@ type ChangeTracker interface {
 // change feeds several times within it and report ok=false when they
 // could not, so a revocation made elsewhere reaches every instance's
 // cache within this bound, or the cache is bypassed.
-const MaxStaleness = 60 * time.Millisecond
+const MaxStaleness = changefeed.MaxStaleness
 
 // Defaults of the read cache.
 const (

@@ -45,11 +45,11 @@ func (u *member) CredentialEpoch() int64 { return u.epoch }
 func (u *member) Clone() *member         { c := *u; return &c }
 
 type cacheSite struct {
-	t      *testing.T
-	store  *trackedStore
-	m      *latch.Manager[*member]
-	loads  atomic.Int64
-	h      *harness
+	t     *testing.T
+	store *trackedStore
+	m     *latch.Manager[*member]
+	loads atomic.Int64
+	h     *harness
 }
 
 func newCacheSite(t *testing.T, configure func(*latch.Manager[*member])) *cacheSite {

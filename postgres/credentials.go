@@ -11,6 +11,7 @@ import (
 // SetEmail implements [account.CredentialStore]. The unique index on
 // lower(email) refuses another user's address, as at sign-up.
 func (s *Store) SetEmail(ctx context.Context, id, email string, confirmedAt time.Time) error {
+	defer s.feed.Changed()
 	return s.updateUser(ctx, "set email",
 		`UPDATE users SET email = $2, email_confirmed_at = $3 WHERE id = $1`,
 		id, email, nullTime(confirmedAt))
@@ -20,6 +21,7 @@ func (s *Store) SetEmail(ctx context.Context, id, email string, confirmedAt time
 // compared in the UPDATE itself, on the newest version of the row, so a
 // change of address committed first makes an older link confirm nothing.
 func (s *Store) ConfirmEmail(ctx context.Context, id, email string, at time.Time) (bool, error) {
+	defer s.feed.Changed()
 	n, ok := parseID(id)
 	if !ok {
 		return false, fmt.Errorf("postgres: confirm email: %w", account.ErrNotFound)
@@ -36,6 +38,7 @@ func (s *Store) ConfirmEmail(ctx context.Context, id, email string, at time.Time
 
 // SetTOTP implements [account.CredentialStore].
 func (s *Store) SetTOTP(ctx context.Context, id, secret string) error {
+	defer s.feed.Changed()
 	return s.updateUser(ctx, "set totp",
 		`UPDATE users SET totp_secret = $2, totp_last_step = 0 WHERE id = $1`, id, secret)
 }

@@ -80,6 +80,7 @@ import (
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/internal/changefeed"
 	"github.com/latchgo/latch/throttle"
 )
 
@@ -94,13 +95,16 @@ var migrations embed.FS
 // (FindSession, UserByID, APITokenByHash) skip parsing and planning as
 // sqlite's prepared statements do.
 type Store struct {
-	pool *pgxpool.Pool
+	pool     *pgxpool.Pool
+	feed     changefeed.Feed
+	stopFeed func()
 }
 
 var (
-	_ latch.Store     = (*Store)(nil)
-	_ throttle.Store  = (*Store)(nil)
-	_ account.Backend = (*Store)(nil)
+	_ latch.Store         = (*Store)(nil)
+	_ latch.ChangeTracker = (*Store)(nil)
+	_ throttle.Store      = (*Store)(nil)
+	_ account.Backend     = (*Store)(nil)
 )
 
 // Option configures [Open]. Options override the same settings given as
@@ -198,7 +202,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", hidePassword(err, password))
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	fctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go s.watch(fctx, cfg.ConnConfig, done)
+	s.stopFeed = func() { cancel(); <-done }
+	return s, nil
 }
 
 // hidePassword returns err, or an error with the same text minus the
@@ -304,6 +313,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes every connection of the pool, waiting for those in use to
 // be returned. The Store cannot be used afterwards.
 func (s *Store) Close() error {
+	if s.stopFeed != nil {
+		s.stopFeed()
+		s.stopFeed = nil
+	}
 	s.pool.Close()
 	return nil
 }

@@ -99,6 +99,49 @@ func TestStoretest(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return newStore(t) })
 }
 
+// TestChanges: the change feed, with a second Store on the same schema as
+// another instance.
+func TestChanges(t *testing.T) {
+	serverURL(t)
+	storetest.Changes(t, func(t *testing.T) (latch.SessionStore, latch.SessionStore) {
+		u, _ := newSchema(t)
+		return open(t, u), open(t, u)
+	})
+}
+
+// TestChangesCut terminates the change feeds' connections while another
+// instance writes: the Store never vouches for a version that misses the
+// write.
+func TestChangesCut(t *testing.T) {
+	u, _ := newSchema(t)
+	a, b := open(t, u), open(t, u)
+	ctx := t.Context()
+	now := time.Now()
+	for i := range 10 {
+		deadline := time.Now().Add(5 * time.Second)
+		var before uint64
+		for {
+			v, ok := a.Changes()
+			if ok {
+				before = v
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the feed did not come back within 5s", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		admin(t, serverURL(t), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '"+postgres.FeedApplicationName+"'")
+		if err := b.CreateSession(ctx, latch.Session{Hash: fmt.Sprintf("cut-%d", i), UserID: "7", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(latch.MaxStaleness)
+		if v, ok := a.Changes(); ok && v <= before {
+			t.Fatalf("round %d: with its feed cut, the store vouches for the version from before another instance's write", i)
+		}
+	}
+}
+
 // TestRevocation: revocations are final with requests in flight.
 func TestRevocation(t *testing.T) {
 	serverURL(t)

@@ -39,6 +39,7 @@ func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (la
 
 // CreateSession implements [latch.SessionStore].
 func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
+	defer s.feed.Changed()
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		sess.Hash, sess.UserID, sess.Series, sess.Epoch, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt,
@@ -52,6 +53,7 @@ func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 // UpdateSession implements [latch.SessionStore]: an UPDATE, which cannot
 // bring back a session deleted meanwhile.
 func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, error) {
+	defer s.feed.Changed()
 	if !storable(sess.Hash) {
 		return false, nil
 	}
@@ -68,6 +70,7 @@ func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, er
 
 // TouchSession implements [latch.SessionStore].
 func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires time.Time) error {
+	defer s.feed.Changed()
 	_, err := s.pool.Exec(ctx,
 		`UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE hash = $1`, hash, lastSeen, expires)
 	if err != nil {
@@ -78,6 +81,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires
 
 // DeleteSession implements [latch.SessionStore].
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	defer s.feed.Changed()
 	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash); err != nil {
 		return fmt.Errorf("postgres: delete session: %w", err)
 	}
@@ -87,6 +91,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 // DeleteUserSessions implements [latch.SessionStore]. An empty userID
 // deletes nothing: anonymous sessions belong to no user.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (int, error) {
+	defer s.feed.Changed()
 	tag, err := s.pool.Exec(ctx,
 		`DELETE FROM sessions WHERE user_id = $1 AND user_id <> '' AND hash <> $2`, userID, except)
 	if err != nil {
@@ -98,6 +103,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (
 // DeleteSeriesSessions implements [latch.SessionStore]. An empty series
 // deletes nothing: sessions without a remember-me series are in none.
 func (s *Store) DeleteSeriesSessions(ctx context.Context, series string) error {
+	defer s.feed.Changed()
 	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE series = $1 AND series <> ''`, series)
 	if err != nil {
 		return fmt.Errorf("postgres: delete series sessions: %w", err)
@@ -124,6 +130,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 
 // DeleteExpiredSessions implements [latch.SessionStore].
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	defer s.feed.Changed()
 	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete expired sessions: %w", err)

@@ -62,6 +62,7 @@ func takenError(err error) error {
 // lower(username) and lower(email) refuse a clash even between racing
 // sign-ups on different instances.
 func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
+	defer s.feed.Changed()
 	var id int64
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch)
@@ -104,12 +105,14 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*account.U
 
 // SetPasswordHash implements [account.Store].
 func (s *Store) SetPasswordHash(ctx context.Context, id, hash string) error {
+	defer s.feed.Changed()
 	return s.updateUser(ctx, "set password hash", `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
 }
 
 // SetDisabled implements [account.Store]: disabling raises the credential
 // epoch in the same statement.
 func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	defer s.feed.Changed()
 	return s.updateUser(ctx, "set disabled",
 		`UPDATE users SET disabled = $2, credential_epoch = credential_epoch + CASE WHEN $2 THEN 1 ELSE 0 END WHERE id = $1`,
 		id, disabled)
@@ -122,6 +125,7 @@ func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error
 // this statement does not see it carries the epoch that request read,
 // which the user's new epoch refuses.
 func (s *Store) RevokeCredentials(ctx context.Context, id, newHash string) (int64, error) {
+	defer s.feed.Changed()
 	n, ok := parseID(id)
 	if !ok {
 		return 0, fmt.Errorf("postgres: revoke credentials: %w", account.ErrNotFound)
@@ -172,6 +176,7 @@ func (s *Store) updateUser(ctx context.Context, op, query, id string, values ...
 // their sessions and their remember-me tokens (which have no foreign key);
 // the foreign keys of the other tables cascade.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	defer s.feed.Changed()
 	n, ok := parseID(id)
 	if !ok {
 		return fmt.Errorf("postgres: delete user: %w", account.ErrNotFound)

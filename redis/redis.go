@@ -66,19 +66,23 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/internal/changefeed"
 	"github.com/latchgo/latch/throttle"
 )
 
 // Store keeps sessions and rate-limit attempts in Redis. Create it with
 // [Open]; it is safe for concurrent use.
 type Store struct {
-	client *goredis.Client
-	prefix string
+	client   *goredis.Client
+	prefix   string
+	feed     changefeed.Feed
+	stopFeed func()
 }
 
 var (
-	_ latch.SessionStore = (*Store)(nil)
-	_ throttle.Store     = (*Store)(nil)
+	_ latch.SessionStore  = (*Store)(nil)
+	_ throttle.Store      = (*Store)(nil)
+	_ latch.ChangeTracker = (*Store)(nil)
 )
 
 // DefaultPrefix starts every key unless [WithPrefix] sets another.
@@ -126,7 +130,23 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		c.Close()
 		return nil, fmt.Errorf("redis: open: %w", hidePassword(err, url))
 	}
-	return &Store{client: c, prefix: o.prefix}, nil
+	s := &Store{client: c, prefix: o.prefix}
+	ps := c.Subscribe(ctx, s.changesChannel())
+	if _, err := ps.Receive(ctx); err != nil {
+		ps.Close()
+		c.Close()
+		return nil, fmt.Errorf("redis: open: subscribe to changes: %w", hidePassword(err, url))
+	}
+	s.feed.Changed()
+	fctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go s.watch(fctx, ps, done)
+	s.stopFeed = func() {
+		cancel()
+		<-done
+		ps.Close()
+	}
+	return s, nil
 }
 
 // hidePassword returns err, or an error with the same text minus the
@@ -156,6 +176,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connections to Redis. The Store cannot be used
 // afterwards.
 func (s *Store) Close() error {
+	if s.stopFeed != nil {
+		s.stopFeed()
+		s.stopFeed = nil
+	}
 	if err := s.client.Close(); err != nil {
 		return fmt.Errorf("redis: close: %w", err)
 	}

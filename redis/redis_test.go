@@ -105,6 +105,63 @@ func TestStoretest(t *testing.T) {
 	})
 }
 
+// TestChanges: the change feed, with a second Store on the same prefix as
+// another instance.
+func TestChanges(t *testing.T) {
+	serverURL(t)
+	storetest.Changes(t, func(t *testing.T) (latch.SessionStore, latch.SessionStore) {
+		prefix := newPrefix(t)
+		return open(t, prefix), open(t, prefix)
+	})
+}
+
+// TestChangesCut kills the subscription connections while another
+// instance writes: the Store never vouches for a version that misses the
+// write. It either says it is unsure (the managers then read Redis) or
+// has counted a change by the time MaxStaleness has passed.
+func TestChangesCut(t *testing.T) {
+	prefix := newPrefix(t)
+	a, b := open(t, prefix), open(t, prefix)
+	admin := goredis.NewClient(mustParseURL(t))
+	defer admin.Close()
+	ctx := t.Context()
+	now := time.Now()
+	for i := range 20 {
+		deadline := time.Now().Add(2 * time.Second)
+		var before uint64
+		for {
+			v, ok := a.Changes()
+			if ok {
+				before = v
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the feed did not come back within 2s", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if err := admin.ClientKillByFilter(ctx, "TYPE", "pubsub").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.CreateSession(ctx, liveSession(fmt.Sprintf("cut-%d", i), "7", "", now.Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(latch.MaxStaleness)
+		if v, ok := a.Changes(); ok && v <= before {
+			t.Fatalf("round %d: with its feed cut, the store vouches for the version from before another instance's write", i)
+		}
+	}
+}
+
+func mustParseURL(t *testing.T) *goredis.Options {
+	t.Helper()
+	o, err := goredis.ParseURL(serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 // TestRevocation runs the revocation suite with sessions in Redis and
 // remember-me tokens in memory, as a site joins Redis with SQL.
 func TestRevocation(t *testing.T) {

@@ -37,6 +37,7 @@ const (
 // series it names.
 const luaIndex = `
 local prefix, hash = ARGV[1], ARGV[2]
+local function changed() redis.call('PUBLISH', prefix .. 'changes', '') end
 local function index(key, score, cut, keep)
 	redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. cut)
 	redis.call('ZADD', key, score, hash)
@@ -71,6 +72,7 @@ redis.call('HSET', KEYS[1], 'u', user, 'r', series, 'ep', ARGV[5], 'c', ARGV[6],
 redis.call('PEXPIRE', KEYS[1], ARGV[12])
 if user ~= '' then index(prefix .. 'u:' .. user, expires, ARGV[14], ARGV[13]) end
 if series ~= '' then index(prefix .. 'r:' .. series, expires, ARGV[14], ARGV[13]) end
+changed()
 return 1
 `)
 
@@ -91,6 +93,7 @@ local series, expires = ARGV[3], ARGV[5]
 if tonumber(ARGV[9]) <= 0 then
 	unindex(f[1], f[2])
 	redis.call('DEL', KEYS[1])
+	changed()
 	return 1
 end
 if f[2] and f[2] ~= '' and f[2] ~= series then
@@ -100,6 +103,7 @@ redis.call('HSET', KEYS[1], 'r', series, 'l', ARGV[4], 'e', expires, 'ip', ARGV[
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 if f[1] ~= '' then index(prefix .. 'u:' .. f[1], expires, ARGV[11], ARGV[10]) end
 if series ~= '' then index(prefix .. 'r:' .. series, expires, ARGV[11], ARGV[10]) end
+changed()
 return 1
 `)
 
@@ -116,12 +120,14 @@ end
 if tonumber(ARGV[5]) <= 0 then
 	unindex(f[1], f[2])
 	redis.call('DEL', KEYS[1])
+	changed()
 	return 0
 end
 redis.call('HSET', KEYS[1], 'l', ARGV[3], 'e', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 if f[1] ~= '' then index(prefix .. 'u:' .. f[1], ARGV[4], ARGV[7], ARGV[6]) end
 if f[2] ~= '' then index(prefix .. 'r:' .. f[2], ARGV[4], ARGV[7], ARGV[6]) end
+changed()
 return 1
 `)
 
@@ -131,7 +137,9 @@ return 1
 var deleteScript = goredis.NewScript(luaIndex + `
 local f = redis.call('HMGET', KEYS[1], 'u', 'r')
 unindex(f[1], f[2])
-return redis.call('DEL', KEYS[1])
+local n = redis.call('DEL', KEYS[1])
+if n > 0 then changed() end
+return n
 `)
 
 // deleteSetScript deletes every session in the set KEYS[1] (a user's or a
@@ -160,6 +168,7 @@ for _, hash in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 		redis.call('ZREM', KEYS[1], hash)
 	end
 end
+if n > 0 then redis.call('PUBLISH', prefix .. 'changes', '') end
 return n
 `)
 
@@ -232,6 +241,7 @@ func parseSession(hash string, f map[string]string) (latch.Session, error) {
 // also adds the session to the sets of its user and series. A session
 // that is already expired is not stored.
 func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
+	defer s.feed.Changed()
 	keep := ttl(sess.ExpiresAt)
 	n, err := createScript.Run(ctx, s.client, []string{s.sessionKey(sess.Hash)},
 		s.prefix, sess.Hash, sess.UserID, sess.Series, sess.Epoch,
@@ -250,6 +260,7 @@ func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 // UpdateSession implements [latch.SessionStore] with one script that
 // writes only if the session's key still exists.
 func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, error) {
+	defer s.feed.Changed()
 	keep := ttl(sess.ExpiresAt)
 	n, err := updateScript.Run(ctx, s.client, []string{s.sessionKey(sess.Hash)},
 		s.prefix, sess.Hash, sess.Series, ms(sess.LastSeenAt), ms(sess.ExpiresAt),
@@ -263,6 +274,7 @@ func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, er
 
 // TouchSession implements [latch.SessionStore].
 func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires time.Time) error {
+	defer s.feed.Changed()
 	keep := ttl(expires)
 	err := touchScript.Run(ctx, s.client, []string{s.sessionKey(hash)},
 		s.prefix, hash, ms(lastSeen), ms(expires), keep, setTTL(keep), cut()).Err()
@@ -274,6 +286,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires
 
 // DeleteSession implements [latch.SessionStore].
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	defer s.feed.Changed()
 	if err := deleteScript.Run(ctx, s.client, []string{s.sessionKey(hash)}, s.prefix, hash).Err(); err != nil {
 		return fmt.Errorf("redis: delete session: %w", err)
 	}
@@ -284,6 +297,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 // the user's set. An empty userID deletes nothing: anonymous sessions are
 // in no set.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (int, error) {
+	defer s.feed.Changed()
 	if userID == "" {
 		return 0, nil
 	}
@@ -298,6 +312,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (
 // DeleteSeriesSessions implements [latch.SessionStore]. An empty series
 // deletes nothing.
 func (s *Store) DeleteSeriesSessions(ctx context.Context, series string) error {
+	defer s.feed.Changed()
 	if series == "" {
 		return nil
 	}

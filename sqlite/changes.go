@@ -3,94 +3,71 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"sync/atomic"
 	"time"
 
-	"github.com/latchgo/latch"
+	"github.com/latchgo/latch/internal/changefeed"
 )
 
-// pollInterval is how often the change watcher asks SQLite whether another
-// connection committed: several times within latch.MaxStaleness, so that
-// one slow poll does not turn the managers' caches off.
-const pollInterval = 15 * time.Millisecond
-
-// changes is the Store's change feed for latch.ChangeTracker.
+// The Store's change feed, for latch.ChangeTracker.
 //
 // Writes of this Store move the version themselves, before they return.
 // Writes of other processes on the same file (the latch command line next
 // to the server, a second server) are seen by polling PRAGMA data_version
 // on a connection of the watcher's own: SQLite changes its value for that
-// connection whenever any other connection has committed. confirmed is when
-// the last successful poll started: every commit before it is reflected in
-// the version.
-type changes struct {
-	version   atomic.Uint64
-	confirmed atomic.Int64 // unix nanoseconds; 0: never, or the watcher failed
-	stop      chan struct{}
-	done      chan struct{}
-}
+// connection whenever any other connection has committed.
 
 // changed moves the version after a write of this Store. Callers defer
 // it, so it runs after the write has committed (or failed: a spurious
 // move costs only cache misses).
-func (s *Store) changed() { s.changes.version.Add(1) }
+func (s *Store) changed() { s.feed.Changed() }
 
 // Changes implements [latch.ChangeTracker]. It is sure while the watcher
 // has polled within latch.MaxStaleness.
-func (s *Store) Changes() (uint64, bool) {
-	// confirmed first: a poll moves the version before it confirms, so a
-	// fresh confirmation is never paired with the version from before the
-	// change it saw.
-	c := s.changes.confirmed.Load()
-	v := s.changes.version.Load()
-	return v, c != 0 && time.Since(time.Unix(0, c)) < latch.MaxStaleness
-}
+func (s *Store) Changes() (uint64, bool) { return s.feed.Changes() }
 
 // watch polls data_version until stop is closed.
-func (s *Store) watch() {
-	defer close(s.changes.done)
+func (s *Store) watch(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
 	var (
 		conn *sql.Conn
-		last int64 = -1
+		last int64
 	)
 	defer func() {
 		if conn != nil {
 			conn.Close()
 		}
 	}()
-	tick := time.NewTicker(pollInterval)
+	tick := time.NewTicker(changefeed.Interval)
 	defer tick.Stop()
 	for {
 		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fresh := false
 		if conn == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			conn, _ = s.read.Conn(ctx)
-			cancel()
-			last = -1
+			fresh = true
 		}
 		if conn != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			var v int64
-			err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
-			cancel()
-			if err != nil {
+			if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 				// Unsure until a new connection has polled.
-				s.changes.confirmed.Store(0)
+				s.feed.Unsure()
 				conn.Close()
 				conn = nil
 			} else {
-				if v != last {
-					// The first poll of a connection has nothing to compare
-					// with: count it as a change.
-					s.changes.version.Add(1)
+				// A new connection has nothing to compare with: count a
+				// change, since some may have been missed.
+				if fresh || v != last {
+					s.feed.Changed()
 					last = v
 				}
-				s.changes.confirmed.Store(start.UnixNano())
+				s.feed.Confirm(start)
 			}
 		}
+		cancel()
 		select {
-		case <-s.changes.stop:
-			s.changes.confirmed.Store(0)
+		case <-stop:
+			s.feed.Unsure()
 			return
 		case <-tick.C:
 		}

@@ -69,6 +69,7 @@ import (
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/internal/changefeed"
 	"github.com/latchgo/latch/throttle"
 )
 
@@ -104,14 +105,15 @@ type Store struct {
 	apiTokenByHash *sql.Stmt
 	sessionUser    *sql.Stmt
 
-	changes changes
+	feed     changefeed.Feed
+	stopFeed func()
 }
 
 var (
 	_ latch.Store         = (*Store)(nil)
 	_ latch.ChangeTracker = (*Store)(nil)
-	_ throttle.Store  = (*Store)(nil)
-	_ account.Backend = (*Store)(nil)
+	_ throttle.Store      = (*Store)(nil)
+	_ account.Backend     = (*Store)(nil)
 )
 
 // Open opens the SQLite database at path (a file name, not a URI), creating
@@ -170,8 +172,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: prepare: %w", err)
 		}
 	}
-	s.changes.stop, s.changes.done = make(chan struct{}), make(chan struct{})
-	go s.watch()
+	stop, done := make(chan struct{}), make(chan struct{})
+	go s.watch(stop, done)
+	s.stopFeed = func() { close(stop); <-done }
 	return s, nil
 }
 
@@ -290,10 +293,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database. Operations in progress finish first.
 func (s *Store) Close() error {
-	if s.changes.stop != nil {
-		close(s.changes.stop)
-		<-s.changes.done
-		s.changes.stop = nil
+	if s.stopFeed != nil {
+		s.stopFeed()
+		s.stopFeed = nil
 	}
 	var errs []error
 	for _, st := range []*sql.Stmt{s.findSession, s.findRemember, s.userByID, s.userByEmail, s.userByUsername, s.apiTokenByHash, s.sessionUser} {

@@ -128,6 +128,19 @@ func (s *split) DeleteExpiredAttempts(ctx context.Context, before time.Time) (in
 	return s.redis.DeleteExpiredAttempts(ctx, before)
 }
 
+// Changes implements latch.ChangeTracker over both halves: sessions change
+// in Redis, users in the SQL database. Both versions only grow, so their
+// sum moves whenever either does; it is sure only when both are.
+func (s *split) Changes() (uint64, bool) {
+	db, ok := s.db.(latch.ChangeTracker)
+	if !ok {
+		return 0, false
+	}
+	a, okA := db.Changes()
+	b, okB := s.redis.Changes()
+	return a + b, okA && okB
+}
+
 // Ping checks both halves: the site is only ready when both answer.
 func (s *split) Ping(ctx context.Context) error {
 	if err := s.db.Ping(ctx); err != nil {
