@@ -66,12 +66,35 @@ func (m *Manager[U]) initCache() {
 	})
 }
 
+// CacheStats describes the read cache, for metrics.
+type CacheStats struct {
+	// Hits and Misses count the session lookups the cache answered and
+	// the ones that read the store, since the manager started; lookups
+	// while the store could not vouch for its version count as misses.
+	Hits, Misses uint64
+	// Entries and Bytes are what the cache holds now.
+	Entries int
+	Bytes   int64
+}
+
+// CacheStats returns the read cache's statistics.
+func (m *Manager[U]) CacheStats() CacheStats {
+	st := CacheStats{Hits: m.cacheHits.Load(), Misses: m.cacheMisses.Load()}
+	if m.CacheEntries > 0 {
+		m.initCache()
+		st.Entries, st.Bytes = m.cache.Len()
+	}
+	return st
+}
+
 // cacheGet returns a request's own copy of a cached session.
 func (m *Manager[U]) cacheGet(hash string, version uint64) (cachedSession[U], bool) {
 	e, ok := m.cache.Get(hash, version)
 	if !ok {
+		m.cacheMisses.Add(1)
 		return e, false
 	}
+	m.cacheHits.Add(1)
 	e.data = e.data.clone()
 	if e.hasUser {
 		var cloned bool

@@ -332,6 +332,8 @@ type Manager[U User] struct {
 	subscribers atomic.Pointer[[]subscriber[U]]
 	cacheOnce   sync.Once
 	cache       *vcache.Cache[cachedSession[U]]
+	cacheHits   atomic.Uint64
+	cacheMisses atomic.Uint64
 }
 
 // DefaultMaxSessions is the default of Manager.MaxSessions: far more

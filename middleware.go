@@ -151,6 +151,9 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 // use it.
 func (m *Manager[U]) cacheHit(st *state[U], hash string) (cachedSession[U], bool) {
 	if !st.cacheOK {
+		if m.CacheEntries > 0 {
+			m.cacheMisses.Add(1)
+		}
 		return cachedSession[U]{}, false
 	}
 	return m.cacheGet(hash, st.cacheVer)

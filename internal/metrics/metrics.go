@@ -74,6 +74,21 @@ func (m *Metrics) Login(result string) { m.logins.WithLabelValues(result).Inc() 
 // HashWait records how long a hash waited for a slot.
 func (m *Metrics) HashWait(d time.Duration) { m.hashWait.Observe(d.Seconds()) }
 
+// SessionCache exposes the login manager's read cache: lookups it
+// answered and missed, and what it holds.
+func (m *Metrics) SessionCache(stats func() (hits, misses uint64, entries int, bytes int64)) {
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "latch_session_cache_hits_total", Help: "Session lookups answered by the read cache."},
+			func() float64 { h, _, _, _ := stats(); return float64(h) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "latch_session_cache_misses_total", Help: "Session lookups that read the store."},
+			func() float64 { _, mi, _, _ := stats(); return float64(mi) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latch_session_cache_entries", Help: "Sessions held by the read cache."},
+			func() float64 { _, _, e, _ := stats(); return float64(e) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latch_session_cache_bytes", Help: "Bytes held by the read cache, as estimated."},
+			func() float64 { _, _, _, b := stats(); return float64(b) }),
+	)
+}
+
 // HashQueue exposes the hasher's running and waiting hashes.
 func (m *Metrics) HashQueue(inFlight, queued func() int) {
 	m.Registry.MustRegister(

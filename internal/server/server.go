@@ -115,6 +115,10 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 	// The user loader reads the store's own users table, which its change
 	// feed watches: the cache may keep users too.
 	auth.CacheEntries, auth.CacheUsers = cfg.CacheEntries, true
+	m.SessionCache(func() (uint64, uint64, int, int64) {
+		st := auth.CacheStats()
+		return st.Hits, st.Misses, st.Entries, st.Bytes
+	})
 	clientIP := latch.TrustedProxies(cfg.TrustedProxies...)
 	auth.ClientIP = clientIP
 	auth.IdleTimeout = cfg.SessionIdle
