@@ -14,6 +14,7 @@ import (
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/internal/logbuf"
 	"github.com/latchgo/latch/internal/metrics"
 	"github.com/latchgo/latch/internal/site"
 	"github.com/latchgo/latch/mailer"
@@ -267,8 +268,14 @@ func (a *App) cleanup(ctx context.Context) {
 // Run opens the backend, builds the site and serves on cfg.Addr until ctx
 // ends. It writes the address it listens on to out, so callers that ask
 // for port 0 learn the real port.
-func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) error {
-	logger := cfg.NewLogger(logOut)
+//
+// Log lines are written out in batches, every 100 milliseconds, so that the
+// request log costs no system call per request; a clean shutdown writes
+// them all.
+func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) (err error) {
+	batched := logbuf.New(logOut, 100*time.Millisecond, 64<<10)
+	defer func() { err = errors.Join(err, batched.Close()) }()
+	logger := cfg.NewLogger(batched)
 	backend, err := OpenBackend(ctx, cfg)
 	if err != nil {
 		return err

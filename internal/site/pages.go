@@ -273,7 +273,7 @@ func (s *Site) profileUser(w http.ResponseWriter, r *http.Request) (*account.Use
 		s.errorPage(w, r, http.StatusNotFound)
 		return nil, false
 	}
-	p, err := s.accounts.Store().UserByUsername(r.Context(), name)
+	p, err := s.profiles.lookup(r.Context(), name, s.accounts.Store().UserByUsername)
 	if errors.Is(err, account.ErrNotFound) {
 		s.errorPage(w, r, http.StatusNotFound)
 		return nil, false

@@ -86,6 +86,7 @@ type Site struct {
 	recovery  *account.Recovery
 	twoFactor *account.TwoFactor
 	auditor   *account.Auditor
+	profiles  *profiles
 	tpl       templates
 	logger    *slog.Logger
 	handler   http.Handler
@@ -130,7 +131,7 @@ func New(cfg Config, deps Deps) (*Site, error) {
 	s := &Site{
 		cfg: cfg, auth: deps.Auth, accounts: deps.Accounts, tokens: deps.Tokens,
 		recovery: deps.Recovery, twoFactor: deps.TwoFactor, auditor: deps.Auditor,
-		tpl: tpl, logger: cfg.Logger,
+		tpl: tpl, logger: cfg.Logger, profiles: newProfiles(deps.Accounts.Store()),
 	}
 	s.auth.ErrorHandler = s.serverError
 	if s.tokens != nil {
