@@ -10,7 +10,7 @@ import (
 
 // ChangeTracker is implemented by stores that can tell when anything they
 // keep may have changed, so that the Manager can keep a read cache of
-// sessions (and users, see Manager.CacheUsers) that a change can never
+// sessions (and users, see CacheConfig.Users) that a change can never
 // outrun. The sqlite, postgres, redis and memstore stores implement it.
 type ChangeTracker interface {
 	// Changes returns a version, a number that only grows, and grows once
@@ -36,7 +36,7 @@ const (
 )
 
 // cachedSession is what the read cache keeps per session token hash: the
-// record, its decoded data, and with CacheUsers the user it names.
+// record, its decoded data, and with Cache.Users the user it names.
 type cachedSession[U User] struct {
 	rec     Session
 	data    sessionData
@@ -48,7 +48,7 @@ type cachedSession[U User] struct {
 // for this request: the cache is on, the store tracks changes, and it
 // vouches for its version now.
 func (m *Manager[U]) cacheVersion() (uint64, bool) {
-	if m.CacheEntries <= 0 {
+	if m.Cache.Entries <= 0 {
 		return 0, false
 	}
 	t, ok := m.store.(ChangeTracker)
@@ -62,7 +62,7 @@ func (m *Manager[U]) cacheVersion() (uint64, bool) {
 // initCache makes the cache at first use, with the settings of then.
 func (m *Manager[U]) initCache() {
 	m.cacheOnce.Do(func() {
-		m.cache = vcache.New[cachedSession[U]](m.CacheEntries, max(m.CacheBytes, 1))
+		m.cache = vcache.New[cachedSession[U]](m.Cache.Entries, max(m.Cache.Bytes, 1))
 	})
 }
 
@@ -80,7 +80,7 @@ type CacheStats struct {
 // CacheStats returns the read cache's statistics.
 func (m *Manager[U]) CacheStats() CacheStats {
 	st := CacheStats{Hits: m.cacheHits.Load(), Misses: m.cacheMisses.Load()}
-	if m.CacheEntries > 0 {
+	if m.Cache.Entries > 0 {
 		m.initCache()
 		st.Entries, st.Bytes = m.cache.Len()
 	}
@@ -106,10 +106,10 @@ func (m *Manager[U]) cacheGet(hash string, version uint64) (cachedSession[U], bo
 }
 
 // cachePut keeps a session read from the store at version, with its user
-// when CacheUsers allows.
+// when Cache.Users allows.
 func (m *Manager[U]) cachePut(version uint64, rec Session, data sessionData, u U) {
 	e := cachedSession[U]{rec: rec, data: data.clone()}
-	if m.CacheUsers {
+	if m.Cache.Users {
 		if c, ok := cloneUser(u); ok {
 			e.user, e.hasUser = c, true
 		}
@@ -121,7 +121,7 @@ func (m *Manager[U]) cachePut(version uint64, rec Session, data sessionData, u U
 // cacheForget drops a session this request ended, so that nothing but the
 // store answers for it, even before the store's version has moved.
 func (m *Manager[U]) cacheForget(hash string) {
-	if m.CacheEntries > 0 {
+	if m.Cache.Entries > 0 {
 		m.initCache()
 		m.cache.Delete(hash)
 	}
@@ -129,7 +129,7 @@ func (m *Manager[U]) cacheForget(hash string) {
 
 // cacheForgetUser drops every cached session of a user.
 func (m *Manager[U]) cacheForgetUser(userID string) {
-	if m.CacheEntries > 0 {
+	if m.Cache.Entries > 0 {
 		m.initCache()
 		m.cache.DeleteFunc(func(e cachedSession[U]) bool { return e.rec.UserID == userID })
 	}

@@ -58,7 +58,7 @@ func newCacheSite(t *testing.T, configure func(*latch.Manager[*member])) *cacheS
 		c.loads.Add(1)
 		return &member{id: id, name: "original"}, nil
 	})
-	c.m.CacheUsers = true
+	c.m.Cache.Users = true
 	if configure != nil {
 		configure(c.m)
 	}
@@ -111,7 +111,7 @@ func TestCacheSkipsStoreReads(t *testing.T) {
 }
 
 func TestCacheOff(t *testing.T) {
-	c := newCacheSite(t, func(m *latch.Manager[*member]) { m.CacheEntries = 0 })
+	c := newCacheSite(t, func(m *latch.Manager[*member]) { m.Cache.Entries = 0 })
 	b := c.h.browser()
 	b.do("POST", "/login")
 	reads := c.store.reads.Load()
@@ -186,7 +186,7 @@ func TestCacheWithoutClone(t *testing.T) {
 		loads.Add(1)
 		return &testUser{id: id, active: true}, nil
 	})
-	m.CacheUsers = true
+	m.Cache.Users = true
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		_ = m.LoginUser(w, r, &testUser{id: "1", active: true})

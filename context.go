@@ -25,7 +25,7 @@ func (m *Manager[U]) IsAuthenticated(r *http.Request) bool {
 
 // IsFresh reports whether the current login is fresh (Flask-Login's
 // login_fresh): the user entered their password in this session (LoginUser
-// or ConfirmLogin), within FreshTimeout if that is set, and session
+// or ConfirmLogin), within Session.FreshTimeout if that is set, and session
 // protection has not seen the client change since.
 func (m *Manager[U]) IsFresh(r *http.Request) bool {
 	st := m.state(r)
@@ -63,4 +63,18 @@ func (m *Manager[U]) SessionHash(r *http.Request) string {
 		return ""
 	}
 	return st.sess.rec.Hash
+}
+
+// Remembered reports whether the current login was restored from a
+// remember-me cookie — on the restoring request and on every later request
+// of the session it started — and the password has not been entered since
+// (Flask-Login's login_remembered). ConfirmLogin and LoginUser end it.
+func (m *Manager[U]) Remembered(r *http.Request) bool {
+	st := m.state(r)
+	if st == nil {
+		return false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.hasUser && st.sess != nil && st.sess.data.Remembered
 }

@@ -116,7 +116,7 @@ func (m *Manager[U]) RevokeOtherSessions(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	m.setSessionCookie(w, s.token)
-	m.expireCookie(w, &m.RememberCookie)
+	m.expireCookie(w, &m.Remember.Cookie)
 	st.sess, st.user = s, u
 	return nil
 }
@@ -136,19 +136,19 @@ func (m *Manager[U]) DeleteExpired(ctx context.Context) (sessions, tokens int, e
 }
 
 // limitSessions ends the least recently used sessions of userID beyond
-// MaxSessions, never the one whose hash is keep (the session just
+// Session.MaxSessions, never the one whose hash is keep (the session just
 // started). An ended session takes its remember-me series with it, as
 // RevokeSession does, unless that is keepSeries (the series of the session
 // just started): the device is logged out, not just its tab.
 func (m *Manager[U]) limitSessions(ctx context.Context, userID, keep, keepSeries string) error {
-	if m.MaxSessions <= 0 || userID == "" {
+	if m.Session.MaxSessions <= 0 || userID == "" {
 		return nil
 	}
 	all, err := m.store.UserSessions(ctx, userID, m.now())
 	if err != nil {
 		return fmt.Errorf("list sessions of %q: %w", userID, err)
 	}
-	if len(all) <= m.MaxSessions {
+	if len(all) <= m.Session.MaxSessions {
 		return nil
 	}
 	others := make([]Session, 0, len(all))
@@ -160,7 +160,7 @@ func (m *Manager[U]) limitSessions(ctx context.Context, userID, keep, keepSeries
 	// Most recently used first; the store lists by start, newest first,
 	// which breaks ties.
 	slices.SortStableFunc(others, func(a, b Session) int { return b.LastSeenAt.Compare(a.LastSeenAt) })
-	for _, s := range others[min(m.MaxSessions-1, len(others)):] {
+	for _, s := range others[min(m.Session.MaxSessions-1, len(others)):] {
 		if err := m.store.DeleteSession(ctx, s.Hash); err != nil {
 			return fmt.Errorf("delete session over the limit: %w", err)
 		}
@@ -174,12 +174,12 @@ func (m *Manager[U]) limitSessions(ctx context.Context, userID, keep, keepSeries
 }
 
 // limitRemember ends the least recently used remember-me series of userID
-// beyond MaxSessions, with their sessions, never the series keep (the one
+// beyond Session.MaxSessions, with their sessions, never the series keep (the one
 // just started). It counts the series left after limitSessions: those of
 // remembered devices without a live session (a closed browser), by when
 // their token was last used.
 func (m *Manager[U]) limitRemember(ctx context.Context, userID, keep string) error {
-	if m.MaxSessions <= 0 || userID == "" {
+	if m.Session.MaxSessions <= 0 || userID == "" {
 		return nil
 	}
 	// One current token per series, most recently issued (used) first.
@@ -187,7 +187,7 @@ func (m *Manager[U]) limitRemember(ctx context.Context, userID, keep string) err
 	if err != nil {
 		return fmt.Errorf("list remember tokens of %q: %w", userID, err)
 	}
-	if len(toks) <= m.MaxSessions {
+	if len(toks) <= m.Session.MaxSessions {
 		return nil
 	}
 	kept := 1
@@ -195,7 +195,7 @@ func (m *Manager[U]) limitRemember(ctx context.Context, userID, keep string) err
 		if t.Series == keep {
 			continue
 		}
-		if kept < m.MaxSessions {
+		if kept < m.Session.MaxSessions {
 			kept++
 			continue
 		}

@@ -44,7 +44,7 @@
 //	m := latch.New(store, func(ctx context.Context, id string) (*User, error) {
 //		return users.ByID(ctx, id) // return latch.ErrNoUser if there is none
 //	})
-//	m.LoginView = "/login"
+//	m.Login.View = "/login"
 //
 //	mux := http.NewServeMux()
 //	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
@@ -85,20 +85,25 @@
 //	current_user, AnonymousUserMixin       Manager.CurrentUser (ok=false: anonymous)
 //	UserMixin (get_id, is_active,          User (GetID), ActiveUser (IsActive),
 //	  is_authenticated)                      Manager.IsAuthenticated
-//	login_view, login_message,             Manager.LoginView, LoginMessage,
-//	  login_message_category,                LoginMessageCategory, RefreshView,
-//	  refresh_view, needs_refresh_*          NeedsRefreshMessage, NeedsRefreshMessageCategory
+//	login_view, login_message,             Manager.Login (LoginConfig): View, Message,
+//	  login_message_category,                MessageCategory, RefreshView, RefreshMessage,
+//	  refresh_view, needs_refresh_*          RefreshMessageCategory
+//	blueprint_login_views                  LoginConfig.Areas
+//	localize_callback                      LoginConfig.Localize
 //	unauthorized_handler,                  Manager.Unauthorized, Manager.NeedsRefresh
 //	  needs_refresh_handler                  (call them with Unauthorize, RequestRefresh)
-//	session_protection                     Manager.SessionProtection (ProtectionBasic,
+//	session_protection                     Manager.Session.Protection (ProtectionBasic,
 //	                                         ProtectionStrong, ProtectionNone)
-//	REMEMBER_COOKIE_NAME, _DOMAIN, _PATH,  Manager.RememberCookie (Cookie: Name, Domain,
+//	REMEMBER_COOKIE_NAME, _DOMAIN, _PATH,  Manager.Remember.Cookie (Cookie: Name, Domain,
 //	  _SECURE, _HTTPONLY, _SAMESITE          Path, Secure, HTTPOnly, SameSite)
-//	REMEMBER_COOKIE_DURATION               Manager.RememberDuration
-//	REMEMBER_COOKIE_REFRESH_EACH_REQUEST   Manager.RememberRefresh
+//	REMEMBER_COOKIE_DURATION               Manager.Remember.Duration
+//	REMEMBER_COOKIE_REFRESH_EACH_REQUEST   Manager.Remember.Refresh
+//	login_remembered()                     Manager.Remembered
 //	signals (user_logged_in, …)            Manager.Subscribe with EventKind
-//	login_url(login_view, next_url)        LoginURL (next validated by SafeNext)
-//	USE_SESSION_FOR_NEXT                   Manager.UseSessionForNext, NextFromSession
+//	login_url(login_view, next_url,        LoginURL (next validated by SafeNext);
+//	  next_field)                            Manager.Next, RedirectNext, LoginConfig.NextField
+//	USE_SESSION_FOR_NEXT                   LoginConfig.UseSessionForNext, NextFromSession
+//	FlaskLoginClient (tests)               package latchtest
 //	flash(), get_flashed_messages()        Manager.AddFlash, Manager.Flashes
 //
 // # Where latch is stricter than Flask-Login
@@ -109,7 +114,7 @@
 //     on the server, so a copied cookie stops working.
 //   - "Remember me" is a separate cookie holding a selector and a one-time
 //     validator (only its hash is stored), rotated at every use. A rotated
-//     token presented again after RememberGrace, or from another device,
+//     token presented again after Remember.Grace, or from another device,
 //     means the cookie was copied: the whole series and its sessions are
 //     revoked. Logout revokes this device's token; RevokeUser and
 //     RevokeOtherSessions revoke many.

@@ -149,9 +149,9 @@ func ExampleActiveUser() {
 // OPTIONS (EXEMPT_METHODS) passes.
 func ExampleManager_RequireLogin() {
 	m := latch.New(memstore.New(), loadUser)
-	m.LoginView = "/login"                          // login_view
-	m.LoginMessage = "Log in to see your settings." // login_message
-	m.LoginMessageCategory = "info"                 // login_message_category
+	m.Login.View = "/login"                          // login_view
+	m.Login.Message = "Log in to see your settings." // login_message
+	m.Login.MessageCategory = "info"                 // login_message_category
 	private := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "secret") })
 	h := m.Handler(m.RequireLogin(private))
 
@@ -172,7 +172,7 @@ func ExampleManager_RequireLogin() {
 // password is entered again makes it fresh; IsFresh is login_fresh().
 func ExampleManager_RequireFresh() {
 	m := latch.New(memstore.New(), loadUser)
-	m.RefreshView = "/reauth"
+	m.Login.RefreshView = "/reauth"
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		_ = m.LoginUser(w, r, users["1"], latch.Remember(true))
@@ -242,12 +242,12 @@ func ExampleManager_Unauthorize() {
 	// Output: 403 members only
 }
 
-// SessionProtection is session_protection: "basic" marks the login not
+// Session.Protection is session_protection: "basic" marks the login not
 // fresh when the client changes, "strong" ends the session (remember-me
 // still logs the user back in).
 func ExampleProtection() {
 	m := latch.New(memstore.New(), loadUser)
-	m.SessionProtection = latch.ProtectionStrong
+	m.Session.Protection = latch.ProtectionStrong
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) { _ = m.LoginUser(w, r, users["1"]) })
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, m.IsAuthenticated(r)) })
@@ -264,11 +264,11 @@ func ExampleProtection() {
 // settings are the defaults.
 func ExampleCookie() {
 	m := latch.New(memstore.New(), loadUser)
-	m.RememberCookie.Name = "remember_token"            // REMEMBER_COOKIE_NAME
-	m.RememberDuration = 14 * 24 * time.Hour            // REMEMBER_COOKIE_DURATION
-	m.RememberCookie.Secure = true                      // REMEMBER_COOKIE_SECURE (sent as __Host-remember_token)
-	m.RememberCookie.SameSite = http.SameSiteStrictMode // REMEMBER_COOKIE_SAMESITE
-	m.RememberRefresh = false                           // REMEMBER_COOKIE_REFRESH_EACH_REQUEST
+	m.Remember.Cookie.Name = "remember_token"            // REMEMBER_COOKIE_NAME
+	m.Remember.Duration = 14 * 24 * time.Hour            // REMEMBER_COOKIE_DURATION
+	m.Remember.Cookie.Secure = true                      // REMEMBER_COOKIE_SECURE (sent as __Host-remember_token)
+	m.Remember.Cookie.SameSite = http.SameSiteStrictMode // REMEMBER_COOKIE_SAMESITE
+	m.Remember.Refresh = false                           // REMEMBER_COOKIE_REFRESH_EACH_REQUEST
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = m.LoginUser(w, r, users["1"], latch.Remember(true))
 	}))
@@ -298,13 +298,126 @@ func ExampleManager_Subscribe() {
 	// logged_out 1
 }
 
-// LoginURL is login_url(login_view, next_url): an unsafe next is dropped.
+// LoginURL is login_url(login_view, next_url, next_field): an unsafe next
+// is dropped.
 func ExampleLoginURL() {
 	fmt.Println(latch.LoginURL("/login", "/user/alice?tab=1"))
 	fmt.Println(latch.LoginURL("/login", "//evil.example/"))
+	fmt.Println(latch.LoginURL("/login", "/user/alice", "return_to"))
 	// Output:
 	// /login?next=%2Fuser%2Falice%3Ftab%3D1
 	// /login
+	// /login?return_to=%2Fuser%2Falice
+}
+
+// Login.NextField names the parameter the manager's redirects, Next and
+// RedirectNext use (next_field).
+func ExampleLoginConfig_nextField() {
+	m := latch.New(memstore.New(), loadUser)
+	m.Login.NextField = "return_to"
+	mux := http.NewServeMux()
+	mux.Handle("GET /private", m.RequireLogin(http.NotFoundHandler()))
+	b := newTab(m.Handler(mux))
+	fmt.Println(b.do("GET", "/private").Header.Get("Location"))
+	// Output:
+	// /login?return_to=%2Fprivate
+}
+
+// Login.Areas sends each part of a site to its own login page
+// (blueprint_login_views): the longest matching path prefix wins.
+func ExampleLoginConfig_areas() {
+	m := latch.New(memstore.New(), loadUser)
+	m.Login.Areas = map[string]string{"/admin/": "/admin/login"}
+	mux := http.NewServeMux()
+	mux.Handle("GET /admin/users", m.RequireLogin(http.NotFoundHandler()))
+	mux.Handle("GET /orders", m.RequireLogin(http.NotFoundHandler()))
+	b := newTab(m.Handler(mux))
+	fmt.Println(b.do("GET", "/admin/users").Header.Get("Location"))
+	fmt.Println(b.do("GET", "/orders").Header.Get("Location"))
+	// Output:
+	// /admin/login?next=%2Fadmin%2Fusers
+	// /login?next=%2Forders
+}
+
+// Login.Localize translates the login and refresh messages for the
+// request that shows them (localize_callback).
+func ExampleLoginConfig_localize() {
+	m := latch.New(memstore.New(), loadUser)
+	m.Login.Localize = func(r *http.Request, key, message string) string {
+		if strings.HasPrefix(r.Header.Get("Accept-Language"), "de") && key == "login" {
+			return "Bitte melden Sie sich an, um diese Seite zu sehen."
+		}
+		return message
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /private", m.RequireLogin(http.NotFoundHandler()))
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		flashes, _ := m.Flashes(w, r)
+		for _, f := range flashes {
+			fmt.Println(f.Message)
+		}
+	})
+	for _, lang := range []string{"de-CH", "en"} {
+		b := newTab(m.Handler(mux))
+		b.do("GET", "/private", "Accept-Language", lang)
+		b.do("GET", "/login", "Accept-Language", lang)
+	}
+	// Output:
+	// Bitte melden Sie sich an, um diese Seite zu sehen.
+	// Please log in to access this page.
+}
+
+// Next and RedirectNext carry the page to return to through the login
+// form: the same validation for the GET that shows the form (its hidden
+// field) and the POST that submits it.
+func ExampleManager_Next() {
+	m := latch.New(memstore.New(), loadUser)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("hidden field: %q\n", m.Next(r))
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		if err := m.LoginUser(w, r, users["1"]); err != nil {
+			http.Error(w, "login failed", http.StatusInternalServerError)
+			return
+		}
+		m.RedirectNext(w, r, "/")
+	})
+	b := newTab(m.Handler(mux))
+	b.do("GET", "/login?next=%2Fuser%2Falice")
+	b.do("GET", "/login?next=%2F%2Fevil.example")
+	fmt.Println(b.do("POST", "/login?next=%2Fuser%2Falice").Header.Get("Location"))
+	fmt.Println(b.do("POST", "/login?next=https://evil.example").Header.Get("Location"))
+	// Output:
+	// hidden field: "/user/alice"
+	// hidden field: ""
+	// /user/alice
+	// /
+}
+
+// Remembered tells a login restored from "remember me" from one where the
+// password was entered (login_remembered), on every request of the
+// session the restore started.
+func ExampleManager_Remembered() {
+	m := latch.New(memstore.New(), loadUser)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		_ = m.LoginUser(w, r, users["1"], latch.Remember(true))
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println("remembered:", m.Remembered(r))
+	})
+	b := newTab(m.Handler(mux))
+	b.do("POST", "/login")
+	b.do("GET", "/")
+	delete(b.cookies, "latch_session") // the browser restarts
+	b.do("GET", "/")
+	b.do("GET", "/")
+	// Output:
+	// remembered: false
+	// remembered: true
+	// remembered: true
 }
 
 // SafeNext decides which "next" values may be redirected to.
@@ -321,11 +434,11 @@ func ExampleSafeNext() {
 	// " /x" false ""
 }
 
-// With UseSessionForNext (USE_SESSION_FOR_NEXT) the page to return to is
+// With Login.UseSessionForNext (USE_SESSION_FOR_NEXT) the page to return to is
 // kept in the session instead of the login URL.
 func ExampleManager_NextFromSession() {
 	m := latch.New(memstore.New(), loadUser)
-	m.UseSessionForNext = true
+	m.Login.UseSessionForNext = true
 	mux := http.NewServeMux()
 	mux.Handle("GET /private", m.RequireLogin(http.NotFoundHandler()))
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {

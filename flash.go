@@ -46,7 +46,8 @@ func (m *Manager[U]) Flashes(w http.ResponseWriter, r *http.Request) ([]Flash, e
 	return out, err
 }
 
-// Keys of the messages a MessageCookie can carry.
+// Keys of the messages a message cookie can carry, and of
+// Login.Localize.
 const (
 	msgLogin   = "login"
 	msgRefresh = "refresh"
@@ -59,15 +60,15 @@ const messageTTL = 5 * time.Minute
 // setMessage makes the next page show one of the manager's messages,
 // without storing anything server-side.
 func (m *Manager[U]) setMessage(w http.ResponseWriter, key string) {
-	c := m.cookie(&m.Cookie, key)
+	c := m.cookie(&m.Session.Cookie, key)
 	c.Name = m.messageCookieName()
 	c.MaxAge = int(messageTTL / time.Second)
 	setCookie(w, c)
 }
 
 func (m *Manager[U]) messageCookieName() string {
-	c := m.Cookie
-	c.Name = m.MessageCookieName
+	c := m.Session.Cookie
+	c.Name = m.Login.MessageCookieName
 	return c.wireName()
 }
 
@@ -75,24 +76,24 @@ func (m *Manager[U]) messageCookieName() string {
 // clears the cookie. The cookie holds only a key: a forged one can at
 // most show one of the manager's own messages.
 func (m *Manager[U]) takeMessage(w http.ResponseWriter, r *http.Request) []Flash {
-	if m.MessageCookieName == "" {
+	if m.Login.MessageCookieName == "" {
 		return nil
 	}
 	c, err := r.Cookie(m.messageCookieName())
 	if err != nil {
 		return nil
 	}
-	exp := m.cookie(&m.Cookie, "")
+	exp := m.cookie(&m.Session.Cookie, "")
 	exp.Name, exp.MaxAge = m.messageCookieName(), -1
 	setCookie(w, exp)
 	switch c.Value {
 	case msgLogin:
-		if m.LoginMessage != "" {
-			return []Flash{{Category: m.LoginMessageCategory, Message: m.LoginMessage}}
+		if m.Login.Message != "" {
+			return []Flash{{Category: m.Login.MessageCategory, Message: m.localize(r, msgLogin, m.Login.Message)}}
 		}
 	case msgRefresh:
-		if m.NeedsRefreshMessage != "" {
-			return []Flash{{Category: m.NeedsRefreshMessageCategory, Message: m.NeedsRefreshMessage}}
+		if m.Login.RefreshMessage != "" {
+			return []Flash{{Category: m.Login.RefreshMessageCategory, Message: m.localize(r, msgRefresh, m.Login.RefreshMessage)}}
 		}
 	}
 	return nil
@@ -139,7 +140,7 @@ func (m *Manager[U]) Pop(w http.ResponseWriter, r *http.Request, key string) (st
 }
 
 // NextFromSession returns and forgets the page saved by the Unauthorized
-// handler when UseSessionForNext is on, if it is still a safe target.
+// handler when Login.UseSessionForNext is on, if it is still a safe target.
 func (m *Manager[U]) NextFromSession(w http.ResponseWriter, r *http.Request) (string, error) {
 	v, err := m.Pop(w, r, nextKey)
 	if err != nil {
@@ -175,7 +176,7 @@ func (m *Manager[U]) updateSession(w http.ResponseWriter, r *http.Request, creat
 		st.sess = nil
 		var zero U
 		st.user, st.hasUser, st.fresh, st.source = zero, false, false, SourceNone
-		m.expireCookie(w, &m.Cookie)
+		m.expireCookie(w, &m.Session.Cookie)
 	}
 	if !create {
 		return nil

@@ -176,6 +176,11 @@ func (c *Cookie) wireName() string {
 // Create it with New, adjust its exported fields, then wrap the
 // application's handler with Handler. The fields must not be changed once
 // the manager serves requests.
+//
+// The settings come in groups: Login (where and how requests without a
+// user, or with a stale one, are sent to log in), Session (the session
+// cookie, timeouts, protection), Remember ("remember me") and Cache (the
+// read cache). Each field's comment gives its default.
 type Manager[U User] struct {
 	store    Store
 	loadUser UserLoader[U]
@@ -184,37 +189,25 @@ type Manager[U User] struct {
 	// remember-me user. Nil by default.
 	RequestLoader RequestLoader[U]
 
-	// LoginView is the path of the login page that RequireLogin redirects
-	// HTML clients to. Default "/login". With "", unauthorized requests get
-	// a 401 instead.
-	LoginView string
-	// LoginMessage is flashed when RequireLogin redirects to the login
-	// page; "" flashes nothing. Default "Please log in to access this page."
-	LoginMessage string
-	// LoginMessageCategory is the flash category of LoginMessage. Default
-	// "message", as in Flask-Login.
-	LoginMessageCategory string
-	// RefreshView is the re-authentication page that RequireFresh sends
-	// stale logins to. Default "" (LoginView is used).
-	RefreshView string
-	// NeedsRefreshMessage is flashed when RequireFresh redirects. Default
-	// "Please reauthenticate to access this page."
-	NeedsRefreshMessage string
-	// NeedsRefreshMessageCategory, default "message".
-	NeedsRefreshMessageCategory string
-	// UseSessionForNext keeps the page to return to in the session instead
-	// of a "next" query parameter (Flask-Login's USE_SESSION_FOR_NEXT).
-	// Read it back with NextFromSession. Default false.
-	UseSessionForNext bool
+	// Login configures where RequireLogin and RequireFresh send the
+	// requests they refuse, and what they are told.
+	Login LoginConfig
+	// Session configures the session cookie and how long sessions last.
+	Session SessionConfig
+	// Remember configures "remember me".
+	Remember RememberConfig
+	// Cache configures the read cache of sessions and users.
+	Cache CacheConfig
+
 	// Unauthorized answers requests that RequireLogin refuses (Flask-
 	// Login's unauthorized_handler). Nil selects the default: clients that
-	// want JSON (see WantsJSON) get 401 {"error": "..."}, browsers are
-	// redirected (303) to LoginView with a validated "next" and the
-	// LoginMessage flashed.
+	// want JSON (see WantsJSON) get 401 {"error": "..."} with a
+	// WWW-Authenticate challenge, browsers are redirected (303) to the
+	// login view with a validated "next" and the login message shown.
 	Unauthorized http.Handler
 	// NeedsRefresh answers requests that RequireFresh refuses (Flask-
 	// Login's needs_refresh_handler). Nil selects the default, which works
-	// like Unauthorized's with RefreshView and NeedsRefreshMessage.
+	// like Unauthorized's with the refresh view and message.
 	NeedsRefresh http.Handler
 	// ErrorHandler answers a request whose session could not be loaded or
 	// saved because the store or the UserLoader failed. The default
@@ -224,17 +217,77 @@ type Manager[U User] struct {
 	// a user (Flask-Login's EXEMPT_METHODS), so CORS preflights work.
 	// Default {"OPTIONS"}.
 	ExemptMethods []string
-
-	// SessionProtection, default ProtectionBasic.
-	SessionProtection Protection
-	// ProtectionIdentifier identifies the client for SessionProtection.
-	// Default: a hash of ClientIP and the User-Agent header.
-	ProtectionIdentifier func(r *http.Request) string
-	// ClientIP returns the client's address. Default: the host part of
+	// ClientIP returns the client's address, for session protection, the
+	// remember-me grace and the devices list. Default: the host part of
 	// r.RemoteAddr. Behind a reverse proxy, set it to a function that
-	// trusts X-Forwarded-For only from the proxy's address.
+	// trusts X-Forwarded-For only from the proxy's address (TrustedProxies).
 	ClientIP func(r *http.Request) string
+	// Now returns the current time; tests replace it. Default time.Now.
+	Now func() time.Time
 
+	subscribers atomic.Pointer[[]subscriber[U]]
+	cacheOnce   sync.Once
+	cache       *vcache.Cache[cachedSession[U]]
+	cacheHits   atomic.Uint64
+	cacheMisses atomic.Uint64
+}
+
+// LoginConfig is where and how the manager sends requests to log in
+// (Flask-Login's login_view, login_message, refresh_view, needs_refresh_*
+// and friends).
+type LoginConfig struct {
+	// View is the path of the login page that RequireLogin redirects HTML
+	// clients to. Default "/login". With "", unauthorized requests get a
+	// 401 instead.
+	View string
+	// Areas chooses another login view by path prefix (Flask-Login's
+	// blueprint_login_views): {"/admin/": "/admin/login"} sends requests
+	// under /admin/ to /admin/login and the rest to View. The longest
+	// matching prefix wins. Nil by default.
+	Areas map[string]string
+	// Message is shown on the login page after RequireLogin redirected
+	// there; "" shows nothing. Default "Please log in to access this
+	// page."
+	Message string
+	// MessageCategory is the flash category of Message. Default
+	// "message", as in Flask-Login.
+	MessageCategory string
+	// RefreshView is the re-authentication page that RequireFresh sends
+	// stale logins to. Default "" (the login view is used).
+	RefreshView string
+	// RefreshMessage is shown when RequireFresh redirects. Default
+	// "Please reauthenticate to access this page."
+	RefreshMessage string
+	// RefreshMessageCategory, default "message".
+	RefreshMessageCategory string
+	// Localize, if set, translates Message and RefreshMessage for the
+	// request that shows them (Flask-Login's localize_callback): key is
+	// "login" or "refresh", message the configured text. Nil shows the
+	// text as configured.
+	Localize func(r *http.Request, key, message string) string
+	// NextField is the name of the query parameter (and form field) that
+	// carries the page to return to (Flask-Login's next_field). Default
+	// "next".
+	NextField string
+	// UseSessionForNext keeps the page to return to in the session instead
+	// of the NextField parameter (Flask-Login's USE_SESSION_FOR_NEXT).
+	// Read it back with NextFromSession. Default false.
+	UseSessionForNext bool
+	// MessageCookieName carries the login and re-authentication messages
+	// to the login page for visitors without a session. It holds only
+	// which message to show, never text, and lasts a few minutes, so an
+	// anonymous request to a protected page costs no write to the store.
+	// Default "latch_msg"; the cookie's other settings (Secure, Domain,
+	// Path, SameSite) are the session cookie's. "" stores the message in a
+	// new session instead.
+	MessageCookieName string
+	// Challenge is the WWW-Authenticate header of the default 401
+	// answers (RFC 9110 requires one). Default `Bearer realm="latch"`.
+	Challenge string
+}
+
+// SessionConfig is the session cookie and the life of sessions.
+type SessionConfig struct {
 	// Cookie is the session cookie. Default name "latch_session". The
 	// session cookie never has Expires or Max-Age: it ends with the
 	// browser; "remember me" is a separate cookie.
@@ -260,83 +313,74 @@ type Manager[U User] struct {
 	// page stays readable. Default DefaultMaxSessions; 0 or less means no
 	// limit.
 	MaxSessions int
+	// Protection selects how a session reacts to a request from another
+	// client than the one that logged in (Flask-Login's
+	// session_protection). Default ProtectionBasic.
+	Protection Protection
+	// ProtectionIdentifier identifies the client for Protection. Default:
+	// a hash of the client IP and the User-Agent header.
+	ProtectionIdentifier func(r *http.Request) string
+	// NoStore sets "Cache-Control: no-store" on every response to an
+	// authenticated request, so authenticated pages are never kept by
+	// caches or shown again with the Back button after logout. Default
+	// true. Handlers may still set their own Cache-Control.
+	NoStore bool
+	// ClearSiteData is sent as the Clear-Site-Data header on logout so the
+	// browser drops cached authenticated pages and storage. Default
+	// `"cache", "cookies", "storage"`; "" sends nothing.
+	ClearSiteData string
+}
 
-	// RememberCookie is the remember-me cookie. Default name
-	// "latch_remember".
-	RememberCookie Cookie
-	// RememberDuration is how long "remember me" lasts (Flask-Login's
-	// REMEMBER_COOKIE_DURATION). Default 30 days, the longest NIST SP
-	// 800-63B allows between re-authentications at AAL1.
-	RememberDuration time.Duration
-	// RememberRefresh restarts RememberDuration each time the token is
-	// used (REMEMBER_COOKIE_REFRESH_EACH_REQUEST). Default false: the
-	// user has to enter the password again RememberDuration after ticking
-	// "remember me", however often they come back.
-	RememberRefresh bool
-	// RememberGrace is how long after a remember-me token was rotated the
-	// previous token is still accepted (without being rotated again) from
-	// the device that rotated it — the same User-Agent and the same client
+// RememberConfig is "remember me" (Flask-Login's REMEMBER_COOKIE_*).
+type RememberConfig struct {
+	// Cookie is the remember-me cookie. Default name "latch_remember".
+	Cookie Cookie
+	// Duration is how long "remember me" lasts (REMEMBER_COOKIE_DURATION).
+	// Default 30 days, the longest NIST SP 800-63B allows between
+	// re-authentications at AAL1.
+	Duration time.Duration
+	// Refresh restarts Duration each time the token is used
+	// (REMEMBER_COOKIE_REFRESH_EACH_REQUEST). Default false: the user has
+	// to enter the password again Duration after ticking "remember me",
+	// however often they come back.
+	Refresh bool
+	// Grace is how long after a remember-me token was rotated the previous
+	// token is still accepted (without being rotated again) from the
+	// device that rotated it — the same User-Agent and the same client
 	// network (IPv4 address, IPv6 /64) as the request that rotated it —
 	// so a browser restoring several tabs at once, possibly on several
 	// instances, is not mistaken for a thief. A rotated token presented
 	// from any other device, or after the grace, revokes the whole series
 	// with its sessions. Default 30 seconds; 0 treats every reuse as
 	// theft.
-	RememberGrace time.Duration
-
-	// MessageCookie carries the login and re-authentication messages
-	// (LoginMessage, NeedsRefreshMessage) to the login page for visitors
-	// without a session. It holds only which message to show, never text,
-	// and lasts a few minutes, so an anonymous request to a protected page
-	// costs no write to the store. Default "latch_msg"; the cookie's other
-	// settings (Secure, Domain, Path, SameSite) are Cookie's.
-	MessageCookieName string
-	// Challenge is the WWW-Authenticate header of the default 401
-	// answers (RFC 9110 requires one). Default `Bearer realm="latch"`.
-	Challenge string
-
-	// ClearSiteData is sent as the Clear-Site-Data header on logout so the
-	// browser drops cached authenticated pages and storage. Default
-	// `"cache", "cookies", "storage"`; "" sends nothing.
-	ClearSiteData string
-	// NoStore sets "Cache-Control: no-store" on every response to an
-	// authenticated request, so authenticated pages are never kept by
-	// caches or shown again with the Back button after logout. Default
-	// true. Handlers may still set their own Cache-Control.
-	NoStore bool
-
-	// CacheEntries bounds the read cache of sessions: a request whose
-	// session is cached costs no store read and no decoding. The cache is
-	// used only over a store that implements ChangeTracker, and an entry
-	// only while the store's version has not moved since it was read —
-	// any write, by this process at once or by another instance within
-	// MaxStaleness, ends every entry — and never while the store cannot
-	// vouch for its version; so a revocation is never outrun by a cached
-	// copy. Default DefaultCacheEntries; 0 or less turns the cache off.
-	CacheEntries int
-	// CacheBytes bounds the memory of the read cache, as the sessions'
-	// data and client text add up. Default DefaultCacheBytes.
-	CacheBytes int64
-	// CacheUsers keeps the user with the cached session, so that a cached
-	// request does not call the UserLoader either. Set it only when the
-	// UserLoader reads what the store's ChangeTracker watches (the account
-	// package over the sqlite or postgres store does; a users table of the
-	// application's own, elsewhere, is not watched), and when U has a
-	// method Clone() U that returns a copy a request may change. Default
-	// false.
-	CacheUsers bool
-
-	// Now returns the current time; tests replace it. Default time.Now.
-	Now func() time.Time
-
-	subscribers atomic.Pointer[[]subscriber[U]]
-	cacheOnce   sync.Once
-	cache       *vcache.Cache[cachedSession[U]]
-	cacheHits   atomic.Uint64
-	cacheMisses atomic.Uint64
+	Grace time.Duration
 }
 
-// DefaultMaxSessions is the default of Manager.MaxSessions: far more
+// CacheConfig is the manager's read cache of sessions (and users): a
+// request whose session is cached costs no store read and no decoding.
+// The cache is used only over a store that implements ChangeTracker, and
+// an entry only while the store's version has not moved since it was
+// read — any write, by this process at once or by another instance within
+// MaxStaleness, ends every entry — and never while the store cannot vouch
+// for its version; so a revocation is never outrun by a cached copy.
+type CacheConfig struct {
+	// Entries bounds how many sessions the cache holds. Default
+	// DefaultCacheEntries; 0 or less turns the cache off.
+	Entries int
+	// Bytes bounds the cache's memory, as the sessions' data and client
+	// text add up. Default DefaultCacheBytes.
+	Bytes int64
+	// Users keeps the user with the cached session, so that a cached
+	// request does not call the UserLoader either. Set it only when the
+	// UserLoader reads what the store's ChangeTracker watches (the
+	// account package over the sqlite or postgres store does; a users
+	// table of the application's own, elsewhere, is not watched), and when
+	// U has a method Clone() U that returns a copy a request may change.
+	// Default false.
+	Users bool
+}
+
+// DefaultMaxSessions is the default of SessionConfig.MaxSessions: far more
 // devices than a person uses, few enough to bound what one account keeps.
 const DefaultMaxSessions = 100
 
@@ -348,29 +392,35 @@ func New[U User](store Store, loadUser UserLoader[U]) *Manager[U] {
 		panic("latch.New: store and loadUser are required")
 	}
 	return &Manager[U]{
-		store:                       store,
-		loadUser:                    loadUser,
-		LoginView:                   "/login",
-		LoginMessage:                "Please log in to access this page.",
-		LoginMessageCategory:        "message",
-		NeedsRefreshMessage:         "Please reauthenticate to access this page.",
-		NeedsRefreshMessageCategory: "message",
-		ExemptMethods:               []string{http.MethodOptions},
-		SessionProtection:           ProtectionBasic,
-		Cookie:                      Cookie{Name: "latch_session", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
-		IdleTimeout:                 30 * time.Minute,
-		AbsoluteTimeout:             12 * time.Hour,
-		MaxSessions:                 DefaultMaxSessions,
-		RememberCookie:              Cookie{Name: "latch_remember", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
-		RememberDuration:            30 * 24 * time.Hour,
-		RememberGrace:               30 * time.Second,
-		MessageCookieName:           "latch_msg",
-		Challenge:                   `Bearer realm="latch"`,
-		ClearSiteData:               `"cache", "cookies", "storage"`,
-		CacheEntries:                DefaultCacheEntries,
-		CacheBytes:                  DefaultCacheBytes,
-		NoStore:                     true,
-		Now:                         time.Now,
+		store:    store,
+		loadUser: loadUser,
+		Login: LoginConfig{
+			View:                   "/login",
+			Message:                "Please log in to access this page.",
+			MessageCategory:        "message",
+			RefreshMessage:         "Please reauthenticate to access this page.",
+			RefreshMessageCategory: "message",
+			NextField:              "next",
+			MessageCookieName:      "latch_msg",
+			Challenge:              `Bearer realm="latch"`,
+		},
+		Session: SessionConfig{
+			Cookie:          Cookie{Name: "latch_session", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
+			IdleTimeout:     30 * time.Minute,
+			AbsoluteTimeout: 12 * time.Hour,
+			MaxSessions:     DefaultMaxSessions,
+			Protection:      ProtectionBasic,
+			NoStore:         true,
+			ClearSiteData:   `"cache", "cookies", "storage"`,
+		},
+		Remember: RememberConfig{
+			Cookie:   Cookie{Name: "latch_remember", Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode},
+			Duration: 30 * 24 * time.Hour,
+			Grace:    30 * time.Second,
+		},
+		Cache:         CacheConfig{Entries: DefaultCacheEntries, Bytes: DefaultCacheBytes},
+		ExemptMethods: []string{http.MethodOptions},
+		Now:           time.Now,
 	}
 }
 
@@ -397,8 +447,8 @@ func RemoteIP(r *http.Request) string {
 }
 
 func (m *Manager[U]) identifier(r *http.Request) string {
-	if m.ProtectionIdentifier != nil {
-		return m.ProtectionIdentifier(r)
+	if m.Session.ProtectionIdentifier != nil {
+		return m.Session.ProtectionIdentifier(r)
 	}
 	return HashToken(m.clientIP(r) + "\x00" + r.UserAgent())[:22]
 }

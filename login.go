@@ -50,7 +50,7 @@ func (m *Manager[U]) LoginUser(w http.ResponseWriter, r *http.Request, u U, opts
 	if st == nil {
 		return ErrNoMiddleware
 	}
-	o := loginOptions{fresh: true, duration: m.RememberDuration}
+	o := loginOptions{fresh: true, duration: m.Remember.Duration}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -121,7 +121,7 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, st *state[U],
 	}
 	m.setSessionCookie(w, s.token)
 	st.sess, st.user, st.hasUser, st.fresh, st.source = s, u, true, o.fresh, SourceSession
-	if m.NoStore {
+	if m.Session.NoStore {
 		w.Header().Set("Cache-Control", "no-store")
 	}
 	return nil
@@ -160,10 +160,10 @@ func (m *Manager[U]) logout(w http.ResponseWriter, r *http.Request, st *state[U]
 	if err := m.revokeRequestRemember(ctx, w, r); err != nil {
 		return err
 	}
-	m.expireCookie(w, &m.Cookie)
-	m.expireCookie(w, &m.RememberCookie)
-	if m.ClearSiteData != "" {
-		w.Header().Set("Clear-Site-Data", m.ClearSiteData)
+	m.expireCookie(w, &m.Session.Cookie)
+	m.expireCookie(w, &m.Remember.Cookie)
+	if m.Session.ClearSiteData != "" {
+		w.Header().Set("Clear-Site-Data", m.Session.ClearSiteData)
 	}
 	var zero U
 	st.user, st.hasUser, st.fresh, st.source = zero, false, false, SourceNone
@@ -197,7 +197,7 @@ func (m *Manager[U]) confirm(w http.ResponseWriter, r *http.Request, st *state[U
 	old := st.sess
 	data := old.data
 	now := m.now()
-	data.Fresh, data.FreshAt, data.Ident = true, now, m.identifier(r)
+	data.Fresh, data.FreshAt, data.Ident, data.Remembered = true, now, m.identifier(r), false
 	s, err := m.newSession(ctx, r, old.rec.UserID, old.rec.Series, old.rec.Epoch, data)
 	if err != nil {
 		return zero, err

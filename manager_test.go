@@ -341,8 +341,8 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 
 func TestSecureCookiesGetHostPrefix(t *testing.T) {
 	h := newHarness(t, func(m *latch.Manager[*testUser]) {
-		m.Cookie.Secure = true
-		m.RememberCookie.Secure = true
+		m.Session.Cookie.Secure = true
+		m.Remember.Cookie.Secure = true
 	})
 	b := h.browser()
 	res, _ := b.do("POST", "/login/alice?remember=1")
@@ -674,7 +674,7 @@ func TestRequireLogin(t *testing.T) {
 }
 
 func TestUseSessionForNext(t *testing.T) {
-	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.UseSessionForNext = true })
+	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.Login.UseSessionForNext = true })
 	var got string
 	mux := http.NewServeMux()
 	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
@@ -694,7 +694,7 @@ func TestUseSessionForNext(t *testing.T) {
 }
 
 func TestRequireFreshAndConfirmLogin(t *testing.T) {
-	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.RefreshView = "/reauth" })
+	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.Login.RefreshView = "/reauth" })
 	b := h.browser()
 	if res, _ := b.do("GET", "/settings"); res.Header.Get("Location") != "/login?next=%2Fsettings" {
 		t.Fatalf("anonymous → %q", res.Header.Get("Location"))
@@ -741,7 +741,7 @@ func TestRequireFreshAndConfirmLogin(t *testing.T) {
 }
 
 func TestFreshTimeout(t *testing.T) {
-	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.FreshTimeout = 10 * time.Minute })
+	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.Session.FreshTimeout = 10 * time.Minute })
 	b := h.browser()
 	b.do("POST", "/login/alice")
 	h.clock.Advance(9 * time.Minute)
@@ -768,7 +768,7 @@ func TestSessionProtection(t *testing.T) {
 		}
 	})
 	t.Run("strong ends the session", func(t *testing.T) {
-		h := newHarness(t, func(m *latch.Manager[*testUser]) { m.SessionProtection = latch.ProtectionStrong })
+		h := newHarness(t, func(m *latch.Manager[*testUser]) { m.Session.Protection = latch.ProtectionStrong })
 		b := h.browser()
 		b.do("POST", "/login/alice")
 		b.ua = "another-browser/2.0"
@@ -777,7 +777,7 @@ func TestSessionProtection(t *testing.T) {
 		}
 	})
 	t.Run("strong keeps remember me working", func(t *testing.T) {
-		h := newHarness(t, func(m *latch.Manager[*testUser]) { m.SessionProtection = latch.ProtectionStrong })
+		h := newHarness(t, func(m *latch.Manager[*testUser]) { m.Session.Protection = latch.ProtectionStrong })
 		b := h.browser()
 		b.do("POST", "/login/alice?remember=1")
 		b.ua = "another-browser/2.0"
@@ -789,7 +789,7 @@ func TestSessionProtection(t *testing.T) {
 		}
 	})
 	t.Run("anonymous sessions untouched", func(t *testing.T) {
-		h := newHarness(t, func(m *latch.Manager[*testUser]) { m.SessionProtection = latch.ProtectionStrong })
+		h := newHarness(t, func(m *latch.Manager[*testUser]) { m.Session.Protection = latch.ProtectionStrong })
 		b := h.browser()
 		b.do("POST", "/flash?message=kept")
 		b.ua = "another-browser/2.0"
@@ -798,7 +798,7 @@ func TestSessionProtection(t *testing.T) {
 		}
 	})
 	t.Run("none", func(t *testing.T) {
-		h := newHarness(t, func(m *latch.Manager[*testUser]) { m.SessionProtection = latch.ProtectionNone })
+		h := newHarness(t, func(m *latch.Manager[*testUser]) { m.Session.Protection = latch.ProtectionNone })
 		b := h.browser()
 		b.do("POST", "/login/alice")
 		b.ua = "another-browser/2.0"
@@ -810,8 +810,8 @@ func TestSessionProtection(t *testing.T) {
 
 func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 	h := newHarness(t, func(m *latch.Manager[*testUser]) {
-		m.IdleTimeout = 10 * time.Minute
-		m.AbsoluteTimeout = time.Hour
+		m.Session.IdleTimeout = 10 * time.Minute
+		m.Session.AbsoluteTimeout = time.Hour
 	})
 	b := h.browser()
 	b.do("POST", "/login/alice")
@@ -1060,10 +1060,10 @@ func TestWantsJSON(t *testing.T) {
 // bounded; the least recently used go first, the new one never does, and
 // other users are not touched.
 func TestASVS_7_1_2_MaxSessions(t *testing.T) {
-	if latch.New(memstore.New(), func(context.Context, string) (*testUser, error) { return nil, latch.ErrNoUser }).MaxSessions != latch.DefaultMaxSessions {
+	if latch.New(memstore.New(), func(context.Context, string) (*testUser, error) { return nil, latch.ErrNoUser }).Session.MaxSessions != latch.DefaultMaxSessions {
 		t.Fatal("MaxSessions does not default to DefaultMaxSessions")
 	}
-	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.MaxSessions = 2 })
+	h := newHarness(t, func(m *latch.Manager[*testUser]) { m.Session.MaxSessions = 2 })
 	ctx := context.Background()
 	bob := h.browser()
 	bob.do("POST", "/login/bob?remember=1")
@@ -1105,7 +1105,7 @@ func TestASVS_7_1_2_MaxSessions(t *testing.T) {
 		t.Fatalf("%d sessions after a restore", len(s))
 	}
 	// 0 means no limit.
-	u := newHarness(t, func(m *latch.Manager[*testUser]) { m.MaxSessions = 0 })
+	u := newHarness(t, func(m *latch.Manager[*testUser]) { m.Session.MaxSessions = 0 })
 	for range 5 {
 		u.browser().do("POST", "/login/alice")
 	}

@@ -49,7 +49,7 @@ func (m *Manager[U]) Handler(next http.Handler) http.Handler {
 			m.handleError(w, r, err)
 			return
 		}
-		if st.hasUser && m.NoStore {
+		if st.hasUser && m.Session.NoStore {
 			w.Header().Set("Cache-Control", "no-store")
 		}
 		next.ServeHTTP(w, r)
@@ -89,13 +89,13 @@ func (m *Manager[U]) load(w http.ResponseWriter, r *http.Request, st *state[U]) 
 // expired or malformed cookie is cleared and the request continues without
 // a session.
 func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
-	c, err := r.Cookie(m.Cookie.wireName())
+	c, err := r.Cookie(m.Session.Cookie.wireName())
 	if err != nil {
 		return nil
 	}
 	tok, ok := ParseSessionToken(c.Value)
 	if !ok {
-		m.expireCookie(w, &m.Cookie)
+		m.expireCookie(w, &m.Session.Cookie)
 		return nil
 	}
 	now := m.now()
@@ -118,7 +118,7 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 			return fmt.Errorf("find session: %w", err)
 		}
 		if !found {
-			m.expireCookie(w, &m.Cookie)
+			m.expireCookie(w, &m.Session.Cookie)
 			return nil
 		}
 		data, derr = decodeData(rec.Data)
@@ -130,7 +130,7 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 		if err := m.store.DeleteSession(ctx, hash); err != nil {
 			return fmt.Errorf("delete expired session: %w", err)
 		}
-		m.expireCookie(w, &m.Cookie)
+		m.expireCookie(w, &m.Session.Cookie)
 		return nil
 	}
 	st.sess = &session{rec: rec, data: data}
@@ -151,7 +151,7 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 // use it.
 func (m *Manager[U]) cacheHit(st *state[U], hash string) (cachedSession[U], bool) {
 	if !st.cacheOK {
-		if m.CacheEntries > 0 {
+		if m.Cache.Entries > 0 {
 			m.cacheMisses.Add(1)
 		}
 		return cachedSession[U]{}, false
@@ -164,8 +164,8 @@ func (m *Manager[U]) cacheHit(st *state[U], hash string) (cachedSession[U], bool
 // applies session protection.
 func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
 	s := st.sess
-	changed := m.SessionProtection != ProtectionNone && s.data.Ident != "" && m.identifier(r) != s.data.Ident
-	if changed && m.SessionProtection == ProtectionStrong {
+	changed := m.Session.Protection != ProtectionNone && s.data.Ident != "" && m.identifier(r) != s.data.Ident
+	if changed && m.Session.Protection == ProtectionStrong {
 		if err := m.endSession(ctx, w, st, false); err != nil {
 			return err
 		}
@@ -206,7 +206,7 @@ func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter,
 		if !found {
 			// Ended by another request (a logout, a revocation) since this
 			// one loaded it.
-			m.expireCookie(w, &m.Cookie)
+			m.expireCookie(w, &m.Session.Cookie)
 			st.sess = nil
 			return nil
 		}
@@ -217,7 +217,7 @@ func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter,
 		m.cachePut(st.cacheVer, s.rec, s.data, u)
 	}
 	st.user, st.hasUser, st.source = u, true, SourceSession
-	st.fresh = s.data.Fresh && (m.FreshTimeout <= 0 || m.now().Sub(s.data.FreshAt) < m.FreshTimeout)
+	st.fresh = s.data.Fresh && (m.Session.FreshTimeout <= 0 || m.now().Sub(s.data.FreshAt) < m.Session.FreshTimeout)
 	return nil
 }
 
@@ -229,12 +229,12 @@ func (m *Manager[U]) endSession(ctx context.Context, w http.ResponseWriter, st *
 	if err := m.store.DeleteSession(ctx, s.rec.Hash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
-	m.expireCookie(w, &m.Cookie)
+	m.expireCookie(w, &m.Session.Cookie)
 	if series && s.rec.Series != "" {
 		if err := m.revokeSeries(ctx, s.rec.Series); err != nil {
 			return err
 		}
-		m.expireCookie(w, &m.RememberCookie)
+		m.expireCookie(w, &m.Remember.Cookie)
 	}
 	st.sess = nil
 	var zero U
@@ -243,7 +243,7 @@ func (m *Manager[U]) endSession(ctx context.Context, w http.ResponseWriter, st *
 }
 
 func (m *Manager[U]) revokeSeries(ctx context.Context, series string) error {
-	if m.CacheEntries > 0 && series != "" {
+	if m.Cache.Entries > 0 && series != "" {
 		m.initCache()
 		m.cache.DeleteFunc(func(e cachedSession[U]) bool { return e.rec.Series == series })
 	}

@@ -162,7 +162,7 @@ func (e *benchEnv) sessionCookie(b *testing.B) string {
 	w := &benchWriter{h: http.Header{}}
 	login.ServeHTTP(w, benchRequest())
 	for _, c := range (&http.Response{Header: w.h}).Cookies() {
-		if c.Name == e.m.Cookie.Name && c.Value != "" {
+		if c.Name == e.m.Session.Cookie.Name && c.Value != "" {
 			return c.Name + "=" + c.Value
 		}
 	}
@@ -173,7 +173,7 @@ func (e *benchEnv) sessionCookie(b *testing.B) string {
 // rememberCookies stores n remember-me tokens, as "remember me" logins
 // would, and returns their cookies ("name=selector.validator"). They
 // belong to up to maxUsers users, a few each: a user with more sessions
-// than Manager.MaxSessions would make every restore also end the oldest
+// than Session.MaxSessions would make every restore also end the oldest
 // one, which is not the cost of a restore.
 func (e *benchEnv) rememberCookies(b *testing.B, n, maxUsers int) []string {
 	b.Helper()
@@ -199,7 +199,7 @@ func (e *benchEnv) rememberCookies(b *testing.B, n, maxUsers int) []string {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out[i] = e.m.RememberCookie.Name + "=" + sel + "." + val
+		out[i] = e.m.Remember.Cookie.Name + "=" + sel + "." + val
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package latch
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -99,15 +100,67 @@ func unhex(c byte) byte {
 // LoginURL builds the URL of a login (or re-authentication) page that
 // carries next in its "next" query parameter, the Go form of Flask-Login's
 // login_url(login_view, next_url). An unsafe next (see [SafeNext]) is
-// dropped, so the login page never receives an off-site target.
-func LoginURL(loginView, next string) string {
+// dropped, so the login page never receives an off-site target. Give a
+// third argument to name the parameter otherwise (next_field).
+func LoginURL(loginView, next string, nextField ...string) string {
 	n, ok := SafeNext(next)
 	if !ok {
 		return loginView
+	}
+	field := "next"
+	if len(nextField) > 0 && nextField[0] != "" {
+		field = nextField[0]
 	}
 	sep := "?"
 	if strings.Contains(loginView, "?") {
 		sep = "&"
 	}
-	return loginView + sep + "next=" + url.QueryEscape(n)
+	return loginView + sep + url.QueryEscape(field) + "=" + url.QueryEscape(n)
+}
+
+// Next returns the page a login form should return to: the request's
+// Login.NextField value (the query of the GET that shows the form, or the
+// form field of the POST that submits it), if SafeNext accepts it, else
+// "". Put it in the form's hidden field when showing the form, and give it
+// to RedirectNext after a successful login: one helper validates both
+// ends of the round trip.
+func (m *Manager[U]) Next(r *http.Request) string {
+	field := m.Login.NextField
+	if field == "" {
+		field = "next"
+	}
+	v := r.URL.Query().Get(field)
+	if r.Method == http.MethodPost {
+		// Only a form that was parsed: never read a body behind the
+		// handler's back.
+		if r.PostForm != nil && r.PostForm.Has(field) {
+			v = r.PostForm.Get(field)
+		}
+	}
+	n, _ := SafeNext(v)
+	return n
+}
+
+// RedirectNext answers 303 to the request's Next page, or to fallback
+// (itself checked with SafeNext; "/" if unsafe) when there is none.
+func (m *Manager[U]) RedirectNext(w http.ResponseWriter, r *http.Request, fallback string) {
+	target := m.Next(r)
+	if target == "" {
+		if target, _ = SafeNext(fallback); target == "" {
+			target = "/"
+		}
+	}
+	Redirect(w, r, target)
+}
+
+// loginView is the login view for a request's path: the view of the
+// longest matching Login.Areas prefix, else Login.View.
+func (m *Manager[U]) loginView(path string) string {
+	view, best := m.Login.View, -1
+	for prefix, v := range m.Login.Areas {
+		if strings.HasPrefix(path, prefix) && len(prefix) > best {
+			view, best = v, len(prefix)
+		}
+	}
+	return view
 }

@@ -17,19 +17,19 @@ import (
 //
 // A cookie that is malformed, unknown, expired or has a wrong validator is
 // cleared and ignored, so the request continues to the RequestLoader. A
-// token that was already rotated is accepted only within RememberGrace of
+// token that was already rotated is accepted only within Remember.Grace of
 // its rotation and from the device that rotated it (concurrent tabs);
 // otherwise it is evidence that the cookie was copied, and the whole
 // series with its sessions is revoked. A token issued under an earlier
 // credential epoch of its user is refused and its series revoked.
 func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
-	c, err := r.Cookie(m.RememberCookie.wireName())
+	c, err := r.Cookie(m.Remember.Cookie.wireName())
 	if err != nil {
 		return nil
 	}
 	selector, validator, ok := ParseRememberToken(c.Value)
 	if !ok {
-		m.expireCookie(w, &m.RememberCookie)
+		m.expireCookie(w, &m.Remember.Cookie)
 		return nil
 	}
 	now := m.now()
@@ -38,7 +38,7 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 		return fmt.Errorf("find remember token: %w", err)
 	}
 	if !found || !equalHash(HashToken(validator), t.ValidatorHash) {
-		m.expireCookie(w, &m.RememberCookie)
+		m.expireCookie(w, &m.Remember.Cookie)
 		return nil
 	}
 	reissue := t.RotatedAt.IsZero()
@@ -60,7 +60,7 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 		if err := m.revokeSeries(ctx, t.Series); err != nil {
 			return err
 		}
-		m.expireCookie(w, &m.RememberCookie)
+		m.expireCookie(w, &m.Remember.Cookie)
 		if err == nil && isActive(u) {
 			m.emit(r, EventRevoked, t.UserID, u, "remember-me token of an earlier credential epoch refused")
 		}
@@ -69,8 +69,8 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 
 	if reissue {
 		expires := t.ExpiresAt
-		if m.RememberRefresh {
-			expires = now.Add(m.RememberDuration)
+		if m.Remember.Refresh {
+			expires = now.Add(m.Remember.Duration)
 		}
 		sel, val, value := newRememberValue()
 		next := RememberToken{
@@ -101,13 +101,13 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 				return fmt.Errorf("find remember token: %w", err)
 			}
 			if !found || t2.RotatedAt.IsZero() {
-				m.expireCookie(w, &m.RememberCookie)
+				m.expireCookie(w, &m.Remember.Cookie)
 				return nil
 			}
 		}
 	}
 
-	data := sessionData{AuthAt: now, Ident: m.identifier(r)}
+	data := sessionData{AuthAt: now, Ident: m.identifier(r), Remembered: true}
 	if st.sess != nil {
 		// The anonymous session (flash messages) is replaced: a change of
 		// privilege always gets a new session id.
@@ -130,13 +130,13 @@ func (m *Manager[U]) loadRemember(ctx context.Context, w http.ResponseWriter, r 
 }
 
 // rotatedHere reports whether a rotated token t may still be accepted: it
-// was rotated within RememberGrace, and the request comes from the device
+// was rotated within Remember.Grace, and the request comes from the device
 // that rotated it (the series' current token records that request's
 // User-Agent and address). A browser restoring tabs sends its old cookie
 // a few times in a burst; a thief replaying a copy from elsewhere does
 // not look like that device.
 func (m *Manager[U]) rotatedHere(ctx context.Context, r *http.Request, t RememberToken, now time.Time) (bool, error) {
-	if m.RememberGrace <= 0 || now.Sub(t.RotatedAt) > m.RememberGrace {
+	if m.Remember.Grace <= 0 || now.Sub(t.RotatedAt) > m.Remember.Grace {
 		return false, nil
 	}
 	current, err := m.store.UserRemember(ctx, t.UserID, now)
@@ -158,7 +158,7 @@ func (m *Manager[U]) remembertheft(ctx context.Context, w http.ResponseWriter, r
 	if err := m.revokeSeries(ctx, t.Series); err != nil {
 		return err
 	}
-	m.expireCookie(w, &m.RememberCookie)
+	m.expireCookie(w, &m.Remember.Cookie)
 	m.emit(r, EventRememberTheft, t.UserID, *new(U), "rotated remember-me token reused elsewhere or late; series revoked")
 	return nil
 }
@@ -191,11 +191,11 @@ func (m *Manager[U]) startRemember(ctx context.Context, w http.ResponseWriter, r
 // request carries, whoever it belongs to: a login or logout on this device
 // replaces it.
 func (m *Manager[U]) revokeRequestRemember(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	c, err := r.Cookie(m.RememberCookie.wireName())
+	c, err := r.Cookie(m.Remember.Cookie.wireName())
 	if err != nil {
 		return nil
 	}
-	m.expireCookie(w, &m.RememberCookie)
+	m.expireCookie(w, &m.Remember.Cookie)
 	selector, validator, ok := ParseRememberToken(c.Value)
 	if !ok {
 		return nil

@@ -179,14 +179,14 @@ func TestRememberRestoreOfDeactivatedUser(t *testing.T) {
 // they have passed, although the store still holds it as live.
 func TestStricterTimeoutsApplyToStoredSessions(t *testing.T) {
 	h := newHarness(t, func(m *latch.Manager[*testUser]) {
-		m.IdleTimeout, m.AbsoluteTimeout = 10*time.Hour, 24*time.Hour
+		m.Session.IdleTimeout, m.Session.AbsoluteTimeout = 10*time.Hour, 24*time.Hour
 	})
 	b := h.browser()
 	b.do("POST", "/login/alice")
 	strict := latch.New(h.store, func(_ context.Context, id string) (*testUser, error) {
 		return &testUser{id: id, active: true}, nil
 	})
-	strict.Now, strict.IdleTimeout, strict.AbsoluteTimeout = h.clock.Now, 15*time.Minute, time.Hour
+	strict.Now, strict.Session.IdleTimeout, strict.Session.AbsoluteTimeout = h.clock.Now, 15*time.Minute, time.Hour
 	srv := strict.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, ok := strict.CurrentUser(r)
 		fmt.Fprint(w, ok)

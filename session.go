@@ -14,12 +14,15 @@ import (
 // the blob small; unknown keys are ignored so older and newer instances can
 // share a store during a rolling upgrade.
 type sessionData struct {
-	Fresh   bool              `json:"f,omitempty"`
-	FreshAt time.Time         `json:"fa,omitzero"`
-	AuthAt  time.Time         `json:"a,omitzero"`
-	Ident   string            `json:"i,omitempty"`
-	Flashes []Flash           `json:"fl,omitempty"`
-	Values  map[string]string `json:"v,omitempty"`
+	Fresh   bool      `json:"f,omitempty"`
+	FreshAt time.Time `json:"fa,omitzero"`
+	AuthAt  time.Time `json:"a,omitzero"`
+	Ident   string    `json:"i,omitempty"`
+	// Remembered: the session was started from a remember-me token, and
+	// the password has not been entered in it since.
+	Remembered bool              `json:"r,omitempty"`
+	Flashes    []Flash           `json:"fl,omitempty"`
+	Values     map[string]string `json:"v,omitempty"`
 }
 
 func decodeData(b []byte) (sessionData, error) {
@@ -48,11 +51,11 @@ const farFuture = 400 * 24 * time.Hour
 // absolute timeout.
 func (m *Manager[U]) expiry(created, lastSeen time.Time) time.Time {
 	exp := lastSeen.Add(farFuture)
-	if m.AbsoluteTimeout > 0 {
-		exp = created.Add(m.AbsoluteTimeout)
+	if m.Session.AbsoluteTimeout > 0 {
+		exp = created.Add(m.Session.AbsoluteTimeout)
 	}
-	if m.IdleTimeout > 0 {
-		if idle := lastSeen.Add(m.IdleTimeout); idle.Before(exp) {
+	if m.Session.IdleTimeout > 0 {
+		if idle := lastSeen.Add(m.Session.IdleTimeout); idle.Before(exp) {
 			exp = idle
 		}
 	}
@@ -65,8 +68,8 @@ func (m *Manager[U]) expiry(created, lastSeen time.Time) time.Time {
 // accurate to within that interval.
 func (m *Manager[U]) touchInterval() time.Duration {
 	d := time.Minute
-	if m.IdleTimeout > 0 && m.IdleTimeout/10 < d {
-		d = m.IdleTimeout / 10
+	if m.Session.IdleTimeout > 0 && m.Session.IdleTimeout/10 < d {
+		d = m.Session.IdleTimeout / 10
 	}
 	return d
 }
@@ -149,11 +152,11 @@ func (m *Manager[U]) cookie(c *Cookie, value string) *http.Cookie {
 }
 
 func (m *Manager[U]) setSessionCookie(w http.ResponseWriter, token string) {
-	setCookie(w, m.cookie(&m.Cookie, token))
+	setCookie(w, m.cookie(&m.Session.Cookie, token))
 }
 
 func (m *Manager[U]) setRememberCookie(w http.ResponseWriter, value string, expires time.Time) {
-	c := m.cookie(&m.RememberCookie, value)
+	c := m.cookie(&m.Remember.Cookie, value)
 	c.Expires = expires.UTC()
 	// Rounded, so the microseconds spent since expires was computed do
 	// not shave a second off.

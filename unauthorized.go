@@ -16,15 +16,15 @@ func (m *Manager[U]) Unauthorize(w http.ResponseWriter, r *http.Request) {
 		m.Unauthorized.ServeHTTP(w, r)
 		return
 	}
-	m.sendToLogin(w, r, m.LoginView, msgLogin, m.LoginMessageCategory, m.LoginMessage,
+	m.sendToLogin(w, r, m.loginView(r.URL.Path), msgLogin, m.Login.MessageCategory, m.Login.Message,
 		"authentication required")
 }
 
 // RequestRefresh answers a request that needs a fresh login and has a stale
 // one (Flask-Login's login_manager.needs_refresh()): it emits
 // EventNeedsRefresh and runs the NeedsRefresh handler, or the default:
-// JSON clients get 401, browsers are redirected to RefreshView (LoginView
-// if unset) with "next" and NeedsRefreshMessage flashed.
+// JSON clients get 401, browsers are redirected to Login.RefreshView (the
+// login view if unset) with "next" and Login.RefreshMessage shown.
 func (m *Manager[U]) RequestRefresh(w http.ResponseWriter, r *http.Request) {
 	u, ok := m.CurrentUser(r)
 	var id string
@@ -36,11 +36,11 @@ func (m *Manager[U]) RequestRefresh(w http.ResponseWriter, r *http.Request) {
 		m.NeedsRefresh.ServeHTTP(w, r)
 		return
 	}
-	view := m.RefreshView
+	view := m.Login.RefreshView
 	if view == "" {
-		view = m.LoginView
+		view = m.loginView(r.URL.Path)
 	}
-	m.sendToLogin(w, r, view, msgRefresh, m.NeedsRefreshMessageCategory, m.NeedsRefreshMessage,
+	m.sendToLogin(w, r, view, msgRefresh, m.Login.RefreshMessageCategory, m.Login.RefreshMessage,
 		"fresh login required")
 }
 
@@ -49,15 +49,15 @@ func (m *Manager[U]) RequestRefresh(w http.ResponseWriter, r *http.Request) {
 // MessageCookie instead, so anonymous requests never create sessions.
 func (m *Manager[U]) sendToLogin(w http.ResponseWriter, r *http.Request, view, key, category, message, apiError string) {
 	if view == "" || WantsJSON(r) {
-		if m.Challenge != "" {
-			w.Header().Set("WWW-Authenticate", m.Challenge)
+		if m.Login.Challenge != "" {
+			w.Header().Set("WWW-Authenticate", m.Login.Challenge)
 		}
 		WriteJSONError(w, http.StatusUnauthorized, apiError)
 		return
 	}
 	if message != "" {
-		if m.SessionHash(r) != "" || m.MessageCookieName == "" {
-			if err := m.AddFlash(w, r, category, message); err != nil {
+		if m.SessionHash(r) != "" || m.Login.MessageCookieName == "" {
+			if err := m.AddFlash(w, r, category, m.localize(r, key, message)); err != nil {
 				m.handleError(w, r, err)
 				return
 			}
@@ -71,7 +71,7 @@ func (m *Manager[U]) sendToLogin(w http.ResponseWriter, r *http.Request, view, k
 		next = r.URL.RequestURI()
 	}
 	target := view
-	if m.UseSessionForNext {
+	if m.Login.UseSessionForNext {
 		if n, ok := SafeNext(next); ok {
 			if err := m.Put(w, r, nextKey, n); err != nil {
 				m.handleError(w, r, err)
@@ -79,9 +79,17 @@ func (m *Manager[U]) sendToLogin(w http.ResponseWriter, r *http.Request, view, k
 			}
 		}
 	} else {
-		target = LoginURL(view, next)
+		target = LoginURL(view, next, m.Login.NextField)
 	}
 	Redirect(w, r, target)
+}
+
+// localize passes a configured message through Login.Localize.
+func (m *Manager[U]) localize(r *http.Request, key, message string) string {
+	if m.Login.Localize == nil || message == "" {
+		return message
+	}
+	return m.Login.Localize(r, key, message)
 }
 
 // Redirect answers 303 See Other with target as the Location, exactly as

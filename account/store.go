@@ -52,7 +52,7 @@ type User struct {
 }
 
 // Clone returns a copy of u that may be changed without changing u, so
-// that a latch.Manager may keep users in its read cache (CacheUsers).
+// that a latch.Manager may keep users in its read cache (Cache.Users).
 func (u *User) Clone() *User {
 	c := *u
 	return &c

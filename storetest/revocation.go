@@ -73,7 +73,7 @@ func newSite(t *testing.T, store latch.Store, cacheEntries int, page http.Handle
 			}
 			return &epochUser{id: id, epoch: e}, nil
 		})
-		m.CacheEntries = cacheEntries
+		m.Cache.Entries = cacheEntries
 		s.instances[i] = m
 		mux := http.NewServeMux()
 		mux.HandleFunc("POST /login/{id}", func(w http.ResponseWriter, r *http.Request) {

@@ -115,19 +115,19 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 	accounts.Sessions = auth
 	// The user loader reads the store's own users table, which its change
 	// feed watches: the cache may keep users too.
-	auth.CacheEntries, auth.CacheUsers = cfg.CacheEntries, true
+	auth.Cache.Entries, auth.Cache.Users = cfg.CacheEntries, true
 	m.SessionCache(func() (uint64, uint64, int, int64) {
 		st := auth.CacheStats()
 		return st.Hits, st.Misses, st.Entries, st.Bytes
 	})
 	clientIP := latch.TrustedProxies(cfg.TrustedProxies...)
 	auth.ClientIP = clientIP
-	auth.IdleTimeout = cfg.SessionIdle
-	auth.AbsoluteTimeout = cfg.SessionLifetime
-	auth.RememberDuration = cfg.Remember
-	auth.RefreshView = "/reauth"
-	auth.Cookie.Secure = cfg.Secure()
-	auth.RememberCookie.Secure = cfg.Secure()
+	auth.Session.IdleTimeout = cfg.SessionIdle
+	auth.Session.AbsoluteTimeout = cfg.SessionLifetime
+	auth.Remember.Duration = cfg.Remember
+	auth.Login.RefreshView = "/reauth"
+	auth.Session.Cookie.Secure = cfg.Secure()
+	auth.Remember.Cookie.Secure = cfg.Secure()
 	s, err := site.New(site.Config{
 		BaseURL:          cfg.BaseURL,
 		Logger:           logger,

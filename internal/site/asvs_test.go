@@ -1137,10 +1137,10 @@ func TestASVS_7_1_2_ConcurrentSessionLimit(t *testing.T) {
 	}
 	const limit = 3
 	s := startSite(t, siteOptions{setup: func(app *server.App) {
-		if app.Auth.MaxSessions != latch.DefaultMaxSessions {
-			t.Errorf("the site's session limit is %d, want the documented %d", app.Auth.MaxSessions, latch.DefaultMaxSessions)
+		if app.Auth.Session.MaxSessions != latch.DefaultMaxSessions {
+			t.Errorf("the site's session limit is %d, want the documented %d", app.Auth.Session.MaxSessions, latch.DefaultMaxSessions)
 		}
-		app.Auth.MaxSessions = limit
+		app.Auth.Session.MaxSessions = limit
 	}})
 	s.browser().signup("alice", "alice@example.com")
 	var browsers []*client

@@ -191,9 +191,7 @@ func (s *Site) logIn(w http.ResponseWriter, r *http.Request, u *account.User, re
 	if err := s.auth.LoginUser(w, r, u, latch.Remember(remember)); err != nil {
 		return err
 	}
-	for _, path := range []string{"/reset", "/confirm"} {
-		http.SetCookie(w, s.linkCookie(path, "", -1))
-	}
+	s.dropLinkTokens(w, r, linkPages...)
 	return nil
 }
 

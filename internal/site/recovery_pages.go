@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/latchgo/latch"
@@ -19,20 +20,25 @@ func noReferrer(w http.ResponseWriter) { w.Header().Set("Referrer-Policy", "no-r
 const linkTTL = 30 * time.Minute
 
 // linkCookie is the cookie that carries a mailed link's token from the
-// link to its form, scoped to the link's path (/reset or /confirm).
+// link to its form: latch_reset for /reset, latch_confirm for /confirm.
 // Opening a link is an anonymous GET, so it must not cost a session row;
 // the token leaves the address bar (and the browser history, and any
-// Referer) after the first request all the same.
-func (s *Site) linkCookie(path, value string, maxAge int) *http.Cookie {
+// Referer) after the first request all the same. Over https it is a
+// __Host- cookie like every other, so a sibling subdomain cannot plant a
+// token of its choosing.
+func (s *Site) linkCookie(page, value string, maxAge int) *http.Cookie {
 	c := &http.Cookie{
-		Name: "latch_link", Value: value, Path: path, MaxAge: maxAge,
+		Name: "latch_" + strings.TrimPrefix(page, "/"), Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.BaseURL.Scheme == "https",
 	}
 	if c.Secure {
-		c.Name = "__Secure-" + c.Name
+		c.Name = "__Host-" + c.Name
 	}
 	return c
 }
+
+// linkPages are the pages a mailed link opens.
+var linkPages = []string{"/reset", "/confirm"}
 
 // takeLinkToken moves a ?token= of a mailed link into the link cookie and
 // redirects to the bare path. It reports whether it answered the request.
@@ -62,9 +68,15 @@ func (s *Site) linkToken(r *http.Request) string {
 	return tok
 }
 
-// dropLinkToken forgets the link's token once it was used.
-func (s *Site) dropLinkToken(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, s.linkCookie(r.URL.Path, "", -1))
+// dropLinkTokens forgets the tokens of mailed links the browser holds:
+// the one used by this page, or all of them at a login.
+func (s *Site) dropLinkTokens(w http.ResponseWriter, r *http.Request, pages ...string) {
+	for _, page := range pages {
+		c := s.linkCookie(page, "", -1)
+		if _, err := r.Cookie(c.Name); err == nil {
+			http.SetCookie(w, c)
+		}
+	}
 }
 
 const invalidLink = "This link is invalid, was already used, or has expired."
@@ -145,7 +157,7 @@ func (s *Site) reset(w http.ResponseWriter, r *http.Request) {
 		s.formFailure(w, r, "reset", v, err)
 		return
 	}
-	s.dropLinkToken(w, r)
+	s.dropLinkTokens(w, r, r.URL.Path)
 	s.audit(r, u.ID, "password_reset", "")
 	s.done(w, r, "Your password is changed and every device was logged out. Log in with the new password.", "/login")
 }
@@ -180,7 +192,7 @@ func (s *Site) confirm(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.dropLinkToken(w, r)
+	s.dropLinkTokens(w, r, r.URL.Path)
 	target := "/"
 	if me, ok := s.auth.CurrentUser(r); ok && me.ID == u.ID {
 		target = "/account"

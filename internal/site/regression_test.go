@@ -550,7 +550,7 @@ func TestCVE_2026_34454_StaleSessionCookieCleared(t *testing.T) {
 
 func TestCVE_2024_4183_SessionsPerUserBounded(t *testing.T) {
 	t.Parallel()
-	s := startSite(t, siteOptions{setup: func(app *server.App) { app.Auth.MaxSessions = 2 }})
+	s := startSite(t, siteOptions{setup: func(app *server.App) { app.Auth.Session.MaxSessions = 2 }})
 	s.browser().signup("alice", "alice@example.com")
 	var all []*client
 	for range 5 {

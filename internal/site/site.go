@@ -118,8 +118,8 @@ func New(cfg Config, deps Deps) (*Site, error) {
 	if cfg.ReauthAfter == 0 {
 		cfg.ReauthAfter = DefaultReauthAfter
 	}
-	if cfg.ReauthAfter > 0 && deps.Auth.FreshTimeout == 0 {
-		deps.Auth.FreshTimeout = cfg.ReauthAfter
+	if cfg.ReauthAfter > 0 && deps.Auth.Session.FreshTimeout == 0 {
+		deps.Auth.Session.FreshTimeout = cfg.ReauthAfter
 	}
 	if cfg.RequireTwoFactor && deps.TwoFactor == nil {
 		return nil, errors.New("site: RequireTwoFactor needs Deps.TwoFactor")
