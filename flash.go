@@ -3,6 +3,7 @@ package latch
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,10 @@ func (m *Manager[U]) messageCookieName() string {
 // most show one of the manager's own messages.
 func (m *Manager[U]) takeMessage(w http.ResponseWriter, r *http.Request) []Flash {
 	if m.Login.MessageCookieName == "" {
+		return nil
+	}
+	// Almost every request has no message: do not parse the cookies for it.
+	if !strings.Contains(r.Header.Get("Cookie"), m.Login.MessageCookieName) {
 		return nil
 	}
 	c, err := r.Cookie(m.messageCookieName())

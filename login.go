@@ -122,7 +122,7 @@ func (m *Manager[U]) login(w http.ResponseWriter, r *http.Request, st *state[U],
 	m.setSessionCookie(w, s.token)
 	st.sess, st.user, st.hasUser, st.fresh, st.source = s, u, true, o.fresh, SourceSession
 	if m.Session.NoStore {
-		w.Header().Set("Cache-Control", "no-store")
+		setNoStore(w.Header())
 	}
 	return nil
 }

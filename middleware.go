@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
+	"strings"
 	"sync"
 )
 
@@ -21,9 +23,14 @@ type state[U User] struct {
 	// The read cache's view of this request: the store's version before
 	// the session was read, whether the cache may be used, and the entry
 	// the session came from (nil: read from the store).
-	cacheVer uint64
-	cacheOK  bool
-	cached   *cachedSession[U]
+	cacheVer  uint64
+	cacheOK   bool
+	cacheHit  bool
+	cachedHit cachedSession[U]
+
+	// loaded holds the session read at the start of the request, so that
+	// it is not one more allocation.
+	loaded session
 }
 
 type stateKey[U User] struct{ m *Manager[U] }
@@ -50,7 +57,7 @@ func (m *Manager[U]) Handler(next http.Handler) http.Handler {
 			return
 		}
 		if st.hasUser && m.Session.NoStore {
-			w.Header().Set("Cache-Control", "no-store")
+			setNoStore(w.Header())
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -89,12 +96,12 @@ func (m *Manager[U]) load(w http.ResponseWriter, r *http.Request, st *state[U]) 
 // expired or malformed cookie is cleared and the request continues without
 // a session.
 func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
-	c, err := r.Cookie(m.Session.Cookie.wireName())
-	if err != nil {
-		return nil
-	}
-	tok, ok := ParseSessionToken(c.Value)
+	name := m.Session.Cookie.wireName()
+	tok, ok := sessionToken(r, name)
 	if !ok {
+		if _, err := r.Cookie(name); err != nil {
+			return nil // no session cookie at all
+		}
 		m.expireCookie(w, &m.Session.Cookie)
 		return nil
 	}
@@ -108,11 +115,13 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 		data sessionData
 		derr error
 	)
-	if e, hit := m.cacheHit(st, hash); hit {
-		rec, data = e.rec, e.data
-		st.cached = &e
+	if m.cacheHit(st, hash) {
+		rec, data = st.cachedHit.rec, st.cachedHit.data
 	} else {
-		var found bool
+		var (
+			found bool
+			err   error
+		)
 		rec, found, err = m.store.FindSession(ctx, hash, now)
 		if err != nil {
 			return fmt.Errorf("find session: %w", err)
@@ -133,7 +142,8 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 		m.expireCookie(w, &m.Session.Cookie)
 		return nil
 	}
-	st.sess = &session{rec: rec, data: data}
+	st.loaded = session{rec: rec, data: data}
+	st.sess = &st.loaded
 	if now.Sub(rec.LastSeenAt) >= m.touchInterval() {
 		exp := m.expiry(rec.CreatedAt, now)
 		if err := m.store.TouchSession(ctx, hash, now, exp); err != nil {
@@ -148,15 +158,16 @@ func (m *Manager[U]) loadSession(ctx context.Context, w http.ResponseWriter, r *
 }
 
 // cacheHit looks the session up in the read cache, when the request may
-// use it.
-func (m *Manager[U]) cacheHit(st *state[U], hash string) (cachedSession[U], bool) {
+// use it, into st.cachedHit.
+func (m *Manager[U]) cacheHit(st *state[U], hash string) bool {
 	if !st.cacheOK {
 		if m.Cache.Entries > 0 {
 			m.cacheMisses.Add(1)
 		}
-		return cachedSession[U]{}, false
+		return false
 	}
-	return m.cacheGet(hash, st.cacheVer)
+	st.cachedHit, st.cacheHit = m.cacheGet(hash, st.cacheVer)
+	return st.cacheHit
 }
 
 // loadSessionUser loads the session's user, refuses the session when the
@@ -164,7 +175,7 @@ func (m *Manager[U]) cacheHit(st *state[U], hash string) (cachedSession[U], bool
 // applies session protection.
 func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter, r *http.Request, st *state[U]) error {
 	s := st.sess
-	changed := m.Session.Protection != ProtectionNone && s.data.Ident != "" && m.identifier(r) != s.data.Ident
+	changed := m.Session.Protection != ProtectionNone && s.data.Ident != "" && !m.sameIdentifier(r, s.data.Ident)
 	if changed && m.Session.Protection == ProtectionStrong {
 		if err := m.endSession(ctx, w, st, false); err != nil {
 			return err
@@ -176,8 +187,8 @@ func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter,
 		u   U
 		err error
 	)
-	if st.cached != nil && st.cached.hasUser {
-		u = st.cached.user
+	if st.cacheHit && st.cachedHit.hasUser {
+		u = st.cachedHit.user
 	} else {
 		u, err = m.loadUser(ctx, s.rec.UserID)
 	}
@@ -213,7 +224,7 @@ func (m *Manager[U]) loadSessionUser(ctx context.Context, w http.ResponseWriter,
 		m.emit(r, EventSessionProtected, s.rec.UserID, u, "basic: marked not fresh")
 		st.cacheOK = false
 	}
-	if st.cacheOK && st.cached == nil {
+	if st.cacheOK && !st.cacheHit {
 		m.cachePut(st.cacheVer, s.rec, s.data, u)
 	}
 	st.user, st.hasUser, st.source = u, true, SourceSession
@@ -285,4 +296,65 @@ func (m *Manager[U]) require(next http.Handler, fresh bool) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// noStore is the Cache-Control of authenticated responses, one slice for
+// all of them (Header.Set replaces a value, never writes into it).
+var noStore = []string{"no-store"}
+
+// setNoStore marks a response not to be stored, unless it already is.
+func setNoStore(h http.Header) {
+	if v := h["Cache-Control"]; len(v) == 1 && v[0] == "no-store" {
+		return
+	}
+	h["Cache-Control"] = noStore
+}
+
+// sessionToken returns the session token of the request's cookie name, as
+// ParseSessionToken(r.Cookie(name).Value) would, usually without parsing
+// every cookie of the request into a slice: it runs on every request. The
+// fast path takes the first cookie of that name, as net/http does; when
+// that is not a well-formed token, net/http's own parser decides (it skips
+// malformed cookies that this scan does not judge).
+func sessionToken(r *http.Request, name string) (string, bool) {
+	// net/http ignores every cookie of a request that has too many
+	// (CVE-2025-58186); let it decide for those.
+	parts := 0
+	for _, line := range r.Header["Cookie"] {
+		parts += strings.Count(line, ";") + 1
+	}
+	if parts > manyCookies {
+		return slowSessionToken(r, name)
+	}
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			// A part without "=" is a cookie with an empty value to
+			// net/http: it counts as the first of its name.
+			k, v, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(k) != name {
+				continue
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if tok, ok := ParseSessionToken(v); ok {
+				return tok, true
+			}
+			return slowSessionToken(r, name)
+		}
+	}
+	return "", false
+}
+
+// manyCookies is well below net/http's limit on cookies per request.
+const manyCookies = 1000
+
+func slowSessionToken(r *http.Request, name string) (string, bool) {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return ParseSessionToken(c.Value)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
@@ -141,11 +142,21 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name s
 	s.renderPlain(w, r, status, name, v)
 }
 
+// pageBuffers are reused between requests: a page is a few kilobytes, and
+// growing a fresh buffer to that size costs several allocations each time.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // renderPlain renders without reading the session.
 func (s *Site) renderPlain(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
 	v.MinPassword = s.accounts.Policy.MinLength
-	var buf bytes.Buffer
-	if err := s.tpl[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 64<<10 { // a huge page's buffer is not kept
+			pageBuffers.Put(buf)
+		}
+	}()
+	if err := s.tpl[name].ExecuteTemplate(buf, "layout", v); err != nil {
 		s.log(r).Error("render template", "template", name, "err", err)
 		http.Error(w, "Something went wrong.", http.StatusInternalServerError)
 		return

@@ -203,8 +203,8 @@ func (s *Site) clientIP(r *http.Request) string { return s.cfg.ClientIP(r) }
 
 // log returns the logger with the request's id.
 func (s *Site) log(r *http.Request) *slog.Logger {
-	if id, ok := r.Context().Value(requestIDKey{}).(string); ok {
-		return s.logger.With("request_id", id)
+	if ri := infoOf(r.Context()); ri != nil {
+		return s.logger.With("request_id", ri.id)
 	}
 	return s.logger
 }
@@ -246,12 +246,16 @@ func (s *Site) subscribe() {
 			level = slog.LevelWarn
 		}
 		l := s.logger
-		if id, ok := ctx.Value(requestIDKey{}).(string); ok {
-			l = l.With("request_id", id)
+		ri := infoOf(ctx)
+		if ri != nil {
+			l = l.With("request_id", ri.id)
 		}
 		l.Log(ctx, level, "auth event", "event", string(e.Kind), "user_id", e.UserID, "ip", e.ClientIP, "detail", e.Detail)
 		if audited[e.Kind] {
-			ua, _ := ctx.Value(userAgentKey{}).(string)
+			var ua string
+			if ri != nil {
+				ua = ri.userAgent
+			}
 			s.recordCtx(ctx, e.UserID, string(e.Kind), e.ClientIP, ua, "")
 		}
 	}
