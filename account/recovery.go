@@ -127,28 +127,25 @@ func (r *Recovery) link(path, token string) string {
 	return u.String()
 }
 
-// checkMailLimits throttles mail-sending requests per client and address.
+// checkMailLimits records a mail-sending request against its client and
+// its address, before anything is sent; past either limit it returns a
+// *LimitError and counts against neither.
 func (r *Recovery) checkMailLimits(ctx context.Context, purpose, email, clientIP string) error {
 	if r.limiter == nil {
 		return nil
 	}
-	for _, c := range []struct {
-		key  string
-		rule throttle.Rule
-	}{
-		{throttle.Key("mail:ip:"+purpose, clientIP), MailClientLimit},
-		{throttle.Key("mail:addr:"+purpose, strings.ToLower(email)), MailAddressLimit},
-	} {
-		wait, err := r.limiter.Wait(ctx, c.key, c.rule)
-		if err != nil {
-			return err
-		}
-		if wait > 0 {
-			return &LimitError{RetryAfter: wait}
-		}
-		if _, err := r.limiter.Add(ctx, c.key, c.rule); err != nil {
-			return err
-		}
+	prefix := throttle.DefaultIPv6Prefix
+	if r.service != nil {
+		prefix = r.service.Limits.IPv6Prefix
+	}
+	_, wait, err := r.limiter.TakeAll(ctx,
+		throttle.Limit{Key: throttle.ClientKey("mail:ip:"+purpose, clientIP, prefix), Rule: MailClientLimit},
+		throttle.Limit{Key: throttle.Key("mail:addr:"+purpose, strings.ToLower(email)), Rule: MailAddressLimit})
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return &LimitError{RetryAfter: wait}
 	}
 	return nil
 }

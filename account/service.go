@@ -61,10 +61,19 @@ func (e *LimitError) Error() string {
 //     cannot clear it by logging in to an account of their own.
 //   - SignUp bounds account creation per client: 20 per hour, then
 //     doubling from 1 minute up to an hour (ASVS 2.4.1).
+//
+// Every attempt is recorded before it is decided on (throttle.Limiter.Take),
+// so a burst of concurrent requests, or requests spread over instances, get
+// no more attempts than the same requests one after the other.
 type Limits struct {
 	LoginAccount throttle.Rule
 	LoginClient  throttle.Rule
 	SignUp       throttle.Rule
+	// IPv6Prefix is how many leading bits of an IPv6 address count as one
+	// client in the per-client limits (login, sign-up, mail): a client
+	// owns a whole /64 and can use any address in it. Default
+	// throttle.DefaultIPv6Prefix (64). IPv4 addresses count one by one.
+	IPv6Prefix int
 }
 
 // DefaultLimits are the limits NewService installs.
@@ -72,6 +81,12 @@ var DefaultLimits = Limits{
 	LoginAccount: throttle.Rule{Window: time.Hour, Free: 10, Base: time.Second, Max: time.Minute},
 	LoginClient:  throttle.Rule{Window: time.Hour, Free: 30, Base: time.Second, Max: 15 * time.Minute},
 	SignUp:       throttle.Rule{Window: time.Hour, Free: 20, Base: time.Minute, Max: time.Hour},
+	IPv6Prefix:   throttle.DefaultIPv6Prefix,
+}
+
+// clientKey is the key of a per-client limit.
+func (s *Service) clientKey(purpose, clientIP string) string {
+	return throttle.ClientKey(purpose, clientIP, s.Limits.IPv6Prefix)
 }
 
 // EventKind names what a Service did, for audit logs and metrics.
@@ -85,8 +100,11 @@ const (
 	EventLoginLimited     EventKind = "login_limited"
 	EventLoginInactive    EventKind = "login_inactive"
 	EventLoginUnconfirmed EventKind = "login_unconfirmed"
-	EventRehashed         EventKind = "password_rehashed"
-	EventRehashFailed     EventKind = "password_rehash_failed"
+	// EventPasswordCheckFailed: a logged-in user entered a wrong password
+	// to confirm who they are (re-authentication, password change).
+	EventPasswordCheckFailed EventKind = "password_check_failed"
+	EventRehashed            EventKind = "password_rehashed"
+	EventRehashFailed        EventKind = "password_rehash_failed"
 )
 
 // Event is one thing a Service did. It never carries a password or hash.
@@ -204,12 +222,14 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientIP string) (
 	if len(fields) > 0 {
 		return nil, &ValidationError{Fields: fields}
 	}
-	if err := s.limit(ctx, throttle.Key("signup:ip", clientIP), s.Limits.SignUp, true); err != nil {
+	attempts, err := s.take(ctx, throttle.Limit{Key: s.clientKey("signup:ip", clientIP), Rule: s.Limits.SignUp})
+	if err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
+		// A saturated hasher is the site's state, not the client's doing.
+		return nil, errors.Join(fmt.Errorf("hash password: %w", err), s.giveBack(ctx, attempts))
 	}
 	u := &User{Username: in.Username, Email: email, PasswordHash: hash, CreatedAt: s.Now().UTC()}
 	if err := s.store.CreateUser(ctx, u); err != nil {
@@ -253,25 +273,29 @@ func (s *Service) CheckPasswordPolicy(pw, username, email string) error {
 	return nil
 }
 
-// limit checks a throttle rule; with record it also counts this attempt
-// (for actions limited whether or not they succeed, such as sign-ups).
-func (s *Service) limit(ctx context.Context, key string, rule throttle.Rule, record bool) error {
+// take records an attempt under each limit, or returns a *LimitError with
+// the wait (nothing recorded) when one refuses. Without a limiter it takes
+// nothing.
+func (s *Service) take(ctx context.Context, limits ...throttle.Limit) ([]throttle.Attempt, error) {
+	if s.limiter == nil {
+		return nil, nil
+	}
+	attempts, wait, err := s.limiter.TakeAll(ctx, limits...)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, &LimitError{RetryAfter: wait}
+	}
+	return attempts, nil
+}
+
+// giveBack forgets attempts that turned out not to count.
+func (s *Service) giveBack(ctx context.Context, attempts []throttle.Attempt) error {
 	if s.limiter == nil {
 		return nil
 	}
-	wait, err := s.limiter.Wait(ctx, key, rule)
-	if err != nil {
-		return err
-	}
-	if wait > 0 {
-		return &LimitError{RetryAfter: wait}
-	}
-	if record {
-		if _, err := s.limiter.Add(ctx, key, rule); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.limiter.GiveBack(ctx, attempts...)
 }
 
 // Authenticate checks an email and password, the way a login form does.
@@ -279,11 +303,13 @@ func (s *Service) limit(ctx context.Context, key string, rule throttle.Rule, rec
 //
 // Failures cost the same whether or not the email exists (a dummy hash is
 // verified for unknown emails) and return ErrBadCredentials either way.
-// Failures count against the account and against clientIP; past the
-// Limits it returns a *LimitError without checking the password at all. A
-// right password for a disabled account returns ErrInactive. A right
-// password stored in an old format or with old parameters is rehashed with
-// the current ones.
+// Every attempt counts against the account and against clientIP (its
+// network, for IPv6) before the password is checked; past the Limits it
+// returns a *LimitError without checking the password at all. A right
+// password clears the account's failures and gives the client its attempt
+// back. A right password for a disabled account returns ErrInactive. A
+// right password stored in an old format or with old parameters is
+// rehashed with the current ones.
 func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) (*User, error) {
 	// A saturated hasher would refuse this attempt after the limit and
 	// user lookups; refuse it before them, so that a login flood costs
@@ -293,32 +319,28 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) 
 	}
 	email = strings.TrimSpace(email)
 	acctKey := throttle.Key("login:acct", strings.ToLower(email))
-	ipKey := throttle.Key("login:ip", clientIP)
-	release, err := s.checkLoginLimits(ctx, acctKey, ipKey, clientIP)
+	attempts, err := s.takeLogin(ctx, acctKey, clientIP)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
 	u, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		if err := s.hasher.DummyVerify(ctx, pw); err != nil && !errors.Is(err, password.ErrTooLong) {
-			return nil, fmt.Errorf("dummy verify: %w", err)
+			return nil, errors.Join(fmt.Errorf("dummy verify: %w", err), s.giveBack(ctx, attempts))
 		}
-		return nil, s.failed(ctx, acctKey, ipKey, "", clientIP)
+		return nil, s.failed(ctx, "", clientIP)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find user by email: %w", err)
+		return nil, errors.Join(fmt.Errorf("find user by email: %w", err), s.giveBack(ctx, attempts))
 	}
 	if err := s.verify(ctx, u, pw, clientIP); err != nil {
 		if errors.Is(err, ErrBadCredentials) {
-			return nil, s.failed(ctx, acctKey, ipKey, u.ID, clientIP)
+			return nil, s.failed(ctx, u.ID, clientIP)
 		}
-		return nil, err
+		return nil, errors.Join(err, s.giveBack(ctx, attempts))
 	}
-	if s.limiter != nil {
-		if err := s.limiter.Reset(ctx, acctKey); err != nil {
-			return nil, err
-		}
+	if err := s.succeeded(ctx, acctKey, attempts); err != nil {
+		return nil, err
 	}
 	if u.Disabled {
 		s.emit(ctx, EventLoginInactive, u.ID, clientIP, "")
@@ -334,77 +356,53 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) 
 
 // CheckPassword re-checks the password of a logged-in user, for re-
 // authentication and before sensitive changes. It shares Authenticate's
-// failure counters, so a stolen session cannot be used to guess the
-// password at a faster rate.
+// limits, so a stolen session cannot be used to guess the password at a
+// faster rate. A wrong password is ErrBadCredentials, reported through the
+// Hook as EventPasswordCheckFailed (not as a failed login).
 func (s *Service) CheckPassword(ctx context.Context, u *User, pw, clientIP string) error {
 	acctKey := throttle.Key("login:acct", strings.ToLower(u.Email))
-	ipKey := throttle.Key("login:ip", clientIP)
-	release, err := s.checkLoginLimits(ctx, acctKey, ipKey, clientIP)
+	attempts, err := s.takeLogin(ctx, acctKey, clientIP)
 	if err != nil {
 		return err
 	}
-	defer release()
 	if err := s.verify(ctx, u, pw, clientIP); err != nil {
 		if errors.Is(err, ErrBadCredentials) {
-			return s.failed(ctx, acctKey, ipKey, u.ID, clientIP)
+			s.emit(ctx, EventPasswordCheckFailed, u.ID, clientIP, "")
+			return ErrBadCredentials
 		}
-		return err
+		return errors.Join(err, s.giveBack(ctx, attempts))
 	}
-	return nil
+	return s.succeeded(ctx, acctKey, attempts)
 }
 
-// checkLoginLimits checks both login limits and reserves an attempt on
-// each: until release is called (after the outcome is recorded), the
-// attempt counts as made, so concurrent guesses from one client cannot
-// all slip under the limit while their hashes run.
-func (s *Service) checkLoginLimits(ctx context.Context, acctKey, ipKey, clientIP string) (release func(), err error) {
-	if s.limiter == nil {
-		return func() {}, nil
-	}
-	var (
-		wait     time.Duration
-		releases []func()
-	)
-	release = func() {
-		for _, r := range releases {
-			r()
-		}
-	}
-	for _, c := range []struct {
-		key  string
-		rule throttle.Rule
-	}{{acctKey, s.Limits.LoginAccount}, {ipKey, s.Limits.LoginClient}} {
-		w, r, err := s.limiter.Reserve(ctx, c.key, c.rule)
-		if err != nil {
-			release()
-			return nil, err
-		}
-		if r != nil {
-			releases = append(releases, r)
-		}
-		wait = max(wait, w)
-	}
-	if wait > 0 {
-		release()
+// takeLogin records a login attempt against the account and the client,
+// before the password is checked.
+func (s *Service) takeLogin(ctx context.Context, acctKey, clientIP string) ([]throttle.Attempt, error) {
+	attempts, err := s.take(ctx,
+		throttle.Limit{Key: acctKey, Rule: s.Limits.LoginAccount},
+		throttle.Limit{Key: s.clientKey("login:ip", clientIP), Rule: s.Limits.LoginClient})
+	var limited *LimitError
+	if errors.As(err, &limited) {
 		s.emit(ctx, EventLoginLimited, "", clientIP, "")
-		return nil, &LimitError{RetryAfter: wait}
 	}
-	return release, nil
+	return attempts, err
 }
 
-// failed records a failed attempt on both counters and returns
-// ErrBadCredentials.
-func (s *Service) failed(ctx context.Context, acctKey, ipKey, userID, clientIP string) error {
-	s.emit(ctx, EventLoginFailed, userID, clientIP, "")
+// succeeded clears the account's failures and gives the client back the
+// attempt of a right password: the per-client limit counts failures.
+func (s *Service) succeeded(ctx context.Context, acctKey string, attempts []throttle.Attempt) error {
 	if s.limiter == nil {
-		return ErrBadCredentials
+		return nil
 	}
-	if _, err := s.limiter.Add(ctx, acctKey, s.Limits.LoginAccount); err != nil {
+	if err := s.limiter.Reset(ctx, acctKey); err != nil {
 		return err
 	}
-	if _, err := s.limiter.Add(ctx, ipKey, s.Limits.LoginClient); err != nil {
-		return err
-	}
+	return s.giveBack(ctx, attempts)
+}
+
+// failed reports a wrong email or password; its attempts stay recorded.
+func (s *Service) failed(ctx context.Context, userID, clientIP string) error {
+	s.emit(ctx, EventLoginFailed, userID, clientIP, "")
 	return ErrBadCredentials
 }
 

@@ -172,34 +172,40 @@ func (t *TwoFactor) RecoveryCodesLeft(ctx context.Context, u *User) (int, error)
 }
 
 // Verify checks a second-factor code for u: a current TOTP code (each
-// accepted once) or one of the recovery codes (each usable once). Wrong
-// codes are throttled per user; past the limit it returns a *LimitError
-// without checking. It reports whether a recovery code was used.
+// accepted once) or one of the recovery codes (each usable once). Every
+// code counts against TwoFactorLimit per user before it is checked, so a
+// burst of guesses gets no more checked than guesses one after the other;
+// a right code gives its attempt back. Past the limit it returns a
+// *LimitError without checking. It reports whether a recovery code was
+// used.
 func (t *TwoFactor) Verify(ctx context.Context, u *User, code string) (usedRecovery bool, err error) {
 	if !u.TwoFactor() {
 		return false, ErrTwoFactorOff
 	}
-	key := throttle.Key("2fa", u.ID)
+	// The attempt counts before the code is checked, so that a burst of
+	// guesses cannot all be checked; a right code gives it back.
+	var attempt throttle.Attempt
 	if t.limiter != nil {
-		wait, err := t.limiter.Wait(ctx, key, TwoFactorLimit)
+		a, wait, err := t.limiter.Take(ctx, throttle.Key("2fa", u.ID), TwoFactorLimit)
 		if err != nil {
 			return false, err
 		}
 		if wait > 0 {
 			return false, &LimitError{RetryAfter: wait}
 		}
+		attempt = a
 	}
 	ok, recovery, err := t.check(ctx, u, code)
+	if err == nil && !ok {
+		return false, ErrBadCode
+	}
+	if t.limiter != nil {
+		if gerr := t.limiter.GiveBack(ctx, attempt); gerr != nil && err == nil {
+			err = gerr
+		}
+	}
 	if err != nil {
 		return false, err
-	}
-	if !ok {
-		if t.limiter != nil {
-			if _, err := t.limiter.Add(ctx, key, TwoFactorLimit); err != nil {
-				return false, err
-			}
-		}
-		return false, ErrBadCode
 	}
 	return recovery, nil
 }

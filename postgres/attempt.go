@@ -7,32 +7,54 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/latchgo/latch/throttle"
 )
 
-// AddAttempt implements [throttle.Store] in one READ COMMITTED transaction
-// that first takes an advisory lock on the key, held until it commits.
-// Calls on one key, from any instance, thus run one after the other, and
-// as each statement under READ COMMITTED sees everything committed before
-// it began, the count includes every attempt of the calls before. The
-// statements go to the server in one batch: a single round trip inside
-// the transaction.
-func (s *Store) AddAttempt(ctx context.Context, key string, at time.Time, window time.Duration) (int, error) {
+// TakeAttempt implements [throttle.Store] in one READ COMMITTED
+// transaction that first takes an advisory lock on the key, held until it
+// commits. Calls on one key, from any instance, thus run one after the
+// other, and as each statement under READ COMMITTED sees everything
+// committed before it began, the count includes every attempt the calls
+// before recorded. The lock, the clean-up and the count go to the server
+// in one batch; the insert, when the rule allows the attempt, follows.
+func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule throttle.Rule) (time.Duration, error) {
 	k := []byte(key)
-	lo := at.Add(-window)
-	var n int
+	lo := at.Add(-rule.Window)
+	var wait time.Duration
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		var (
+			n    int
+			last *time.Time
+		)
 		b := &pgx.Batch{}
 		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, lockAttempts, attemptLockKey(key))
 		b.Queue(`DELETE FROM attempts WHERE key = $1 AND at < $2`, k, lo)
-		b.Queue(`INSERT INTO attempts (key, at) VALUES ($1, $2)`, k, at)
-		b.Queue(`SELECT count(*) FROM attempts WHERE key = $1 AND at > $2 AND at <= $3`, k, lo, at).
-			QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
-		return tx.SendBatch(ctx, b).Close()
+		b.Queue(`SELECT count(*), max(at) FROM attempts WHERE key = $1 AND at > $2 AND at <= $3`, k, lo, at).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&n, &last) })
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		if wait = rule.Wait(n, fromNullTime(last), at); wait > 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO attempts (key, at) VALUES ($1, $2)`, k, at)
+		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: add attempt: %w", err)
+		return 0, fmt.Errorf("postgres: take attempt: %w", err)
 	}
-	return n, nil
+	return wait, nil
+}
+
+// RemoveAttempt implements [throttle.Store].
+func (s *Store) RemoveAttempt(ctx context.Context, key string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM attempts WHERE ctid IN
+		(SELECT ctid FROM attempts WHERE key = $1 AND at = $2 LIMIT 1)`, []byte(key), at)
+	if err != nil {
+		return fmt.Errorf("postgres: remove attempt: %w", err)
+	}
+	return nil
 }
 
 // attemptLockKey is the second key of a key's advisory lock. Two keys

@@ -22,6 +22,7 @@ import (
 	"github.com/latchgo/latch/account"
 	"github.com/latchgo/latch/postgres"
 	"github.com/latchgo/latch/storetest"
+	"github.com/latchgo/latch/throttle"
 )
 
 // serverURL returns LATCH_TEST_POSTGRES, the URL of a database the tests
@@ -305,40 +306,14 @@ func TestSchemaIsolation(t *testing.T) {
 	}
 }
 
-// TestAttemptsAcrossStores runs AddAttempt from two Stores (two pools, as
-// two instances have) on one key at once: each call sees a distinct count.
-func TestAttemptsAcrossStores(t *testing.T) {
-	ctx := t.Context()
-	u, _ := newSchema(t)
-	a, b := open(t, u), open(t, u)
-	now := time.Now().Truncate(time.Millisecond)
-	const perStore = 15
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts []int
-	)
-	for _, s := range []*postgres.Store{a, b} {
-		for range perStore {
-			wg.Go(func() {
-				n, err := s.AddAttempt(ctx, "login:acct:shared", now, time.Minute)
-				if err != nil {
-					t.Errorf("AddAttempt: %v", err)
-					return
-				}
-				mu.Lock()
-				counts = append(counts, n)
-				mu.Unlock()
-			})
-		}
-	}
-	wg.Wait()
-	slices.Sort(counts)
-	for i, n := range counts {
-		if n != i+1 {
-			t.Fatalf("counts = %v, want 1 to %d each once", counts, 2*perStore)
-		}
-	}
+// TestAttemptsShared: a burst over two Stores (two pools, as two
+// instances have) gets exactly a rule's free attempts.
+func TestAttemptsShared(t *testing.T) {
+	serverURL(t)
+	storetest.AttemptsShared(t, func(t *testing.T) (throttle.Store, throttle.Store) {
+		u, _ := newSchema(t)
+		return open(t, u), open(t, u)
+	})
 }
 
 // TestConcurrentRecoveryReplace races two replacements of one user's
@@ -578,7 +553,7 @@ func TestDeleteExpiredCounts(t *testing.T) {
 	s := newStore(t)
 	now := time.Now().Truncate(time.Millisecond)
 	for i, at := range []time.Duration{-3 * time.Hour, -2 * time.Hour, -time.Minute, 0} {
-		if _, err := s.AddAttempt(ctx, "k"+strconv.Itoa(i%2), now.Add(at), 24*time.Hour); err != nil {
+		if _, err := s.TakeAttempt(ctx, "k"+strconv.Itoa(i%2), now.Add(at), throttle.Rule{Window: 24 * time.Hour, Free: 100}); err != nil {
 			t.Fatal(err)
 		}
 	}

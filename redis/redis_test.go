@@ -162,6 +162,15 @@ func mustParseURL(t *testing.T) *goredis.Options {
 	return o
 }
 
+// TestAttemptsShared: a burst over two Stores on one prefix (two
+// instances) gets exactly a rule's free attempts.
+func TestAttemptsShared(t *testing.T) {
+	prefix := newPrefix(t)
+	storetest.AttemptsShared(t, func(t *testing.T) (throttle.Store, throttle.Store) {
+		return open(t, prefix), open(t, prefix)
+	})
+}
+
 // TestRevocation runs the revocation suite with sessions in Redis and
 // remember-me tokens in memory, as a site joins Redis with SQL.
 func TestRevocation(t *testing.T) {
@@ -222,12 +231,12 @@ func TestKeysExpire(t *testing.T) {
 	}
 	within("the user's set", pttl(t, s, prefix+"u:7"), 3*time.Hour+redis.ClockSkew)
 
-	if _, err := s.AddAttempt(ctx, "k", now, 15*time.Minute); err != nil {
+	if _, err := s.TakeAttempt(ctx, "k", now, throttle.Rule{Window: 15 * time.Minute, Free: 100}); err != nil {
 		t.Fatal(err)
 	}
 	within("the attempts", pttl(t, s, prefix+"a:k"), 15*time.Minute)
 	// An attempt with a shorter window does not shorten the key's life.
-	if _, err := s.AddAttempt(ctx, "k", now, time.Minute); err != nil {
+	if _, err := s.TakeAttempt(ctx, "k", now, throttle.Rule{Window: time.Minute, Free: 100}); err != nil {
 		t.Fatal(err)
 	}
 	within("the attempts", pttl(t, s, prefix+"a:k"), 15*time.Minute)
@@ -394,13 +403,17 @@ func TestPrefixIsolation(t *testing.T) {
 	if _, ok, err := a.FindSession(ctx, "h", now); err != nil || !ok {
 		t.Errorf("FindSession after the other prefix's deletion = %v, %v; want found", ok, err)
 	}
+	rule := throttle.Rule{Window: time.Minute, Free: 100}
 	for range 3 {
-		if _, err := a.AddAttempt(ctx, "k", now, time.Minute); err != nil {
+		if _, err := a.TakeAttempt(ctx, "k", now, rule); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := b.AddAttempt(ctx, "k", now, time.Minute); err != nil || n != 1 {
-		t.Errorf("the other prefix's AddAttempt = %d, %v; want 1", n, err)
+	if _, err := b.TakeAttempt(ctx, "k", now, rule); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := b.Attempts(ctx, "k", now, time.Minute); err != nil || n != 1 {
+		t.Errorf("the other prefix's attempts = %d, %v; want 1", n, err)
 	}
 }
 

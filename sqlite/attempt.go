@@ -5,31 +5,52 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/latchgo/latch/throttle"
 )
 
-// AddAttempt implements [throttle.Store] in one write transaction: it
-// records the attempt, forgets the key's attempts older than at-window and
-// counts those in (at-window, at]. Writes are serialised, so concurrent
-// calls, from this process or another, each see all attempts committed
-// before them.
-func (s *Store) AddAttempt(ctx context.Context, key string, at time.Time, window time.Duration) (int, error) {
+// TakeAttempt implements [throttle.Store] in one write transaction
+// (BEGIN IMMEDIATE takes the file's write lock first): it forgets the
+// key's attempts before the window, counts those in it, and records the
+// attempt only if the rule allows it. Write transactions of every process
+// on the file run one after the other, so each decision sees every
+// attempt recorded before it.
+func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule throttle.Rule) (time.Duration, error) {
 	hi := millis(at)
-	lo := hi - window.Milliseconds()
-	var n int
+	lo := hi - rule.Window.Milliseconds()
+	var wait time.Duration
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (key, at) VALUES (?, ?)`, key, hi); err != nil {
-			return err
-		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE key = ? AND at < ?`, key, lo); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx,
-			`SELECT count(*) FROM attempts WHERE key = ? AND at > ? AND at <= ?`, key, lo, hi).Scan(&n)
+		var (
+			n    int
+			last sql.NullInt64
+		)
+		if err := tx.QueryRowContext(ctx,
+			`SELECT count(*), max(at) FROM attempts WHERE key = ? AND at > ? AND at <= ?`, key, lo, hi).Scan(&n, &last); err != nil {
+			return err
+		}
+		if wait = rule.Wait(n, fromNullMillis(last), at); wait > 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO attempts (key, at) VALUES (?, ?)`, key, hi)
+		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: add attempt: %w", err)
+		return 0, fmt.Errorf("sqlite: take attempt: %w", err)
 	}
-	return n, nil
+	return wait, nil
+}
+
+// RemoveAttempt implements [throttle.Store].
+func (s *Store) RemoveAttempt(ctx context.Context, key string, at time.Time) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM attempts WHERE rowid IN
+		(SELECT rowid FROM attempts WHERE key = ? AND at = ? LIMIT 1)`, key, millis(at))
+	if err != nil {
+		return fmt.Errorf("sqlite: remove attempt: %w", err)
+	}
+	return nil
 }
 
 // Attempts implements [throttle.Store].

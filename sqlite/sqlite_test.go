@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"github.com/latchgo/latch/account"
 	"github.com/latchgo/latch/sqlite"
 	"github.com/latchgo/latch/storetest"
+	"github.com/latchgo/latch/throttle"
 )
 
 // open opens the database at path and closes it when the test ends.
@@ -284,29 +284,32 @@ func testConcurrentFirstOpen(t *testing.T, path string) {
 
 // TestConcurrentWritersAcrossStores runs writes from two Stores on one
 // file at once: they wait for each other instead of failing with
-// SQLITE_BUSY, and AddAttempt stays atomic across them.
+// SQLITE_BUSY, and TakeAttempt stays atomic across them.
 func TestConcurrentWritersAcrossStores(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "latch.db")
 	a, b := open(t, path), open(t, path)
 	now := time.Now().Truncate(time.Millisecond)
 	const perStore = 10
+	rule := throttle.Rule{Window: time.Minute, Free: perStore, Base: time.Minute, Max: time.Minute}
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts []int
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		allowed int
 	)
 	for i, s := range []*sqlite.Store{a, b, a, b} {
 		for j := range perStore / 2 {
 			wg.Go(func() {
-				n, err := s.AddAttempt(ctx, "shared", now, time.Minute)
+				wait, err := s.TakeAttempt(ctx, "shared", now, rule)
 				if err != nil {
-					t.Errorf("AddAttempt: %v", err)
+					t.Errorf("TakeAttempt: %v", err)
 					return
 				}
-				mu.Lock()
-				counts = append(counts, n)
-				mu.Unlock()
+				if wait == 0 {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
 				// A read-then-write transaction, which would fail at
 				// once if it began DEFERRED and another Store wrote
 				// between its read and its write.
@@ -322,12 +325,18 @@ func TestConcurrentWritersAcrossStores(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	slices.Sort(counts)
-	for i, n := range counts {
-		if n != i+1 {
-			t.Fatalf("counts = %v, want 1 to %d each once", counts, 2*perStore)
-		}
+	if allowed != perStore {
+		t.Fatalf("%d of %d attempts allowed across two Stores, want %d", allowed, 2*perStore, perStore)
 	}
+}
+
+// TestAttemptsShared: a burst over two Stores on one file (the server and
+// a second process) gets exactly a rule's free attempts.
+func TestAttemptsShared(t *testing.T) {
+	storetest.AttemptsShared(t, func(t *testing.T) (throttle.Store, throttle.Store) {
+		path := filepath.Join(t.TempDir(), "latch.db")
+		return open(t, path), open(t, path)
+	})
 }
 
 func TestMigrationsIdempotent(t *testing.T) {
@@ -514,7 +523,7 @@ func TestDeleteExpiredCounts(t *testing.T) {
 	s := newStore(t)
 	now := time.Now().Truncate(time.Millisecond)
 	for i, at := range []time.Duration{-3 * time.Hour, -2 * time.Hour, -time.Minute, 0} {
-		if _, err := s.AddAttempt(ctx, "k"+strconv.Itoa(i%2), now.Add(at), 24*time.Hour); err != nil {
+		if _, err := s.TakeAttempt(ctx, "k"+strconv.Itoa(i%2), now.Add(at), throttle.Rule{Window: 24 * time.Hour, Free: 100}); err != nil {
 			t.Fatal(err)
 		}
 	}

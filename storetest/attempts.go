@@ -14,13 +14,15 @@ import (
 // store on each call.
 //
 // Beyond the interface's doc comments, the suite holds stores to these
-// readings of them. The window of AddAttempt and Attempts is the half-open
+// readings of them. The window of TakeAttempt and Attempts is the half-open
 // interval (at-window, at]: with a window of 2s, attempts at t, t+1s and
 // t+2s count 1, 2 and 2. Keys are compared byte for byte (no case folding,
-// no pattern characters). AddAttempt is linearizable: n calls on one key
-// at the same moment, from any number of goroutines, return the counts 1
-// to n, each once, so a burst cannot slip under a limit. DeleteExpiredAttempts
-// keeps an attempt made exactly at `before`.
+// no pattern characters). TakeAttempt decides exactly as
+// throttle.Rule.Wait does, and is linearizable: of 500 calls on one key at
+// the same moment, from any number of goroutines, exactly as many are
+// allowed as the rule allows one after the other, so a burst cannot slip
+// under a limit. DeleteExpiredAttempts keeps an attempt made exactly at
+// `before`.
 func Attempts(t *testing.T, newStore func(t *testing.T) throttle.Store) {
 	tests := []struct {
 		name string
@@ -33,20 +35,34 @@ func Attempts(t *testing.T, newStore func(t *testing.T) throttle.Store) {
 		{"DeleteExpiredAttempts", testDeleteExpiredAttempts},
 		{"OddKeys", testAttemptOddKeys},
 		{"Concurrent", testAttemptsConcurrent},
+		{"TakeDecides", testTakeDecides},
+		{"RemoveAttempt", testRemoveAttempt},
+		{"Burst", testAttemptBurst},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
 	}
 }
 
+// unlimited lets every attempt through: for the tests of the window's
+// bookkeeping.
+func unlimited(window time.Duration) throttle.Rule {
+	return throttle.Rule{Window: window, Free: 1 << 30, Base: time.Second, Max: time.Second}
+}
+
+// addAttempt takes an attempt that the rule always allows and checks that
+// the window then holds want attempts.
 func addAttempt(t *testing.T, s throttle.Store, key string, at time.Time, window time.Duration, want int) {
 	t.Helper()
-	n, err := s.AddAttempt(t.Context(), key, at, window)
+	wait, err := s.TakeAttempt(t.Context(), key, at, unlimited(window))
 	if err != nil {
-		t.Fatalf("AddAttempt(%q): %v", key, err)
+		t.Fatalf("TakeAttempt(%q): %v", key, err)
 	}
-	if n != want {
-		t.Errorf("AddAttempt(%q, %v, %v) = %d, want %d", key, at, window, n, want)
+	if wait != 0 {
+		t.Fatalf("TakeAttempt(%q) under a rule that allows everything = wait %v", key, wait)
+	}
+	if n, _, err := s.Attempts(t.Context(), key, at, window); err != nil || n != want {
+		t.Errorf("after TakeAttempt(%q, %v, %v): %d attempts (%v), want %d", key, at, window, n, err, want)
 	}
 }
 
@@ -211,32 +227,127 @@ func testAttemptsConcurrent(t *testing.T, s throttle.Store) {
 		workers = 20
 		w       = time.Minute
 	)
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts []int
-	)
+	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			// All at the same moment: a store must not fold equal times.
-			n, err := s.AddAttempt(ctx, "contested", now, w)
-			if err != nil {
-				t.Errorf("AddAttempt: %v", err)
-				return
+			if wait, err := s.TakeAttempt(ctx, "contested", now, unlimited(w)); err != nil || wait != 0 {
+				t.Errorf("TakeAttempt = %v, %v", wait, err)
 			}
-			mu.Lock()
-			counts = append(counts, n)
-			mu.Unlock()
 		})
 	}
 	wg.Wait()
 	wantAttempts(t, s, "contested", now, w, workers, now)
-	slices.Sort(counts)
-	want := make([]int, workers)
-	for i := range want {
-		want[i] = i + 1
+}
+
+// testTakeDecides walks a rule through its free attempts and its back-off,
+// with times chosen by the test: every decision is throttle.Rule.Wait's.
+func testTakeDecides(t *testing.T, s throttle.Store) {
+	ctx := t.Context()
+	rule := throttle.Rule{Window: time.Hour, Free: 3, Base: time.Second, Max: 5 * time.Second}
+	t0 := timeNow()
+	steps := []struct {
+		after time.Duration // since t0
+		wait  time.Duration // 0: allowed and recorded
+	}{
+		{0, 0}, {0, 0}, {0, 0}, // the free ones
+		{0, time.Second}, // 3 in the window: wait 1s after the latest
+		{999 * time.Millisecond, time.Millisecond}, // still 1ms to go
+		{time.Second, 0},                   // allowed: now 4
+		{time.Second, 2 * time.Second},     // 4 in the window: 2s
+		{3 * time.Second, 0},               // 5
+		{3 * time.Second, 4 * time.Second}, // 5: 4s
+		{7 * time.Second, 0},               // 6
+		{7 * time.Second, 5 * time.Second}, // 6: 8s, capped at 5s
+		{12 * time.Second, 0},              // 7
+		{12*time.Second + time.Hour, 0},    // the window forgets all but the latest
 	}
-	if !slices.Equal(counts, want) {
-		t.Errorf("counts returned by %d concurrent AddAttempt calls = %v, want each of 1 to %d once", workers, counts, workers)
+	for i, st := range steps {
+		wait, err := s.TakeAttempt(ctx, "k", t0.Add(st.after), rule)
+		if err != nil {
+			t.Fatalf("step %d: TakeAttempt: %v", i, err)
+		}
+		if wait != st.wait {
+			t.Fatalf("step %d (t0+%v): wait %v, want %v", i, st.after, wait, st.wait)
+		}
 	}
+	// Refused attempts were not recorded: 8 in all, 2 in the last window.
+	wantAttempts(t, s, "k", t0.Add(12*time.Second+time.Hour), time.Hour, 1, t0.Add(12*time.Second+time.Hour))
+}
+
+func testRemoveAttempt(t *testing.T, s throttle.Store) {
+	ctx := t.Context()
+	now := timeNow()
+	const w = time.Minute
+	addAttempt(t, s, "k", now.Add(-2*time.Second), w, 1)
+	addAttempt(t, s, "k", now.Add(-time.Second), w, 2)
+	addAttempt(t, s, "k", now.Add(-time.Second), w, 3) // the same millisecond twice
+	addAttempt(t, s, "other", now.Add(-time.Second), w, 1)
+	if err := s.RemoveAttempt(ctx, "k", now.Add(-time.Second)); err != nil {
+		t.Fatalf("RemoveAttempt: %v", err)
+	}
+	wantAttempts(t, s, "k", now, w, 2, now.Add(-time.Second))
+	wantAttempts(t, s, "other", now, w, 1, now.Add(-time.Second))
+	if err := s.RemoveAttempt(ctx, "k", now.Add(-time.Second)); err != nil {
+		t.Fatalf("RemoveAttempt: %v", err)
+	}
+	wantAttempts(t, s, "k", now, w, 1, now.Add(-2*time.Second))
+	if err := s.RemoveAttempt(ctx, "k", now); err != nil {
+		t.Errorf("RemoveAttempt of an attempt never made: %v, want nil", err)
+	}
+	if err := s.RemoveAttempt(ctx, "never-tried", now); err != nil {
+		t.Errorf("RemoveAttempt of an unknown key: %v, want nil", err)
+	}
+	wantAttempts(t, s, "k", now, w, 1, now.Add(-2*time.Second))
+}
+
+// testAttemptBurst: 500 concurrent attempts at one moment get exactly the
+// rule's free attempts through.
+func testAttemptBurst(t *testing.T, s throttle.Store) {
+	burst(t, []throttle.Store{s}, 500)
+}
+
+// burst sends n concurrent attempts on one key, spread over the stores (two
+// handles on one database are two instances), and checks that exactly the
+// rule's free attempts were allowed and recorded.
+func burst(t *testing.T, stores []throttle.Store, n int) {
+	t.Helper()
+	ctx := t.Context()
+	now := timeNow()
+	rule := throttle.Rule{Window: time.Hour, Free: 5, Base: time.Minute, Max: time.Hour}
+	var (
+		wg      sync.WaitGroup
+		allowed sync.Map
+		count   int64
+		mu      sync.Mutex
+	)
+	for i := range n {
+		wg.Go(func() {
+			wait, err := stores[i%len(stores)].TakeAttempt(ctx, "burst", now, rule)
+			if err != nil {
+				t.Errorf("TakeAttempt: %v", err)
+				return
+			}
+			if wait == 0 {
+				mu.Lock()
+				count++
+				mu.Unlock()
+				allowed.Store(i, true)
+			}
+		})
+	}
+	wg.Wait()
+	if count != int64(rule.Free) {
+		t.Errorf("%d concurrent attempts over %d handles: %d allowed, want exactly %d", n, len(stores), count, rule.Free)
+	}
+	wantAttempts(t, stores[0], "burst", now, rule.Window, rule.Free, now)
+}
+
+// AttemptsShared checks that two handles on one database (two instances of
+// a site) share their limits: a burst spread over both gets exactly the
+// rule's free attempts. newPair returns the two handles on a fresh
+// database.
+func AttemptsShared(t *testing.T, newPair func(t *testing.T) (a, b throttle.Store)) {
+	a, b := newPair(t)
+	burst(t, []throttle.Store{a, b}, 300)
 }

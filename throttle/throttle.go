@@ -8,6 +8,12 @@
 // back-off) up to a ceiling, which slows guessing to a crawl while a
 // legitimate user, locked out by somebody else's attempts, waits at most
 // that ceiling.
+//
+// Every attempt is recorded before it is decided on, in one atomic step
+// of the store (Store.TakeAttempt): 500 concurrent requests, or requests
+// spread over several instances, get no more tries than one client making
+// them one after the other. An attempt that turns out not to count (a
+// successful login, a request refused by a second limit) is given back.
 package throttle
 
 import (
@@ -15,7 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sync"
+	"net/netip"
 	"time"
 )
 
@@ -32,8 +38,11 @@ type Rule struct {
 	Max time.Duration
 }
 
-// delay is how long after the latest of count attempts the next may come.
-func (r Rule) delay(count int) time.Duration {
+// Delay is how long after the latest of count attempts in the window the
+// next one may come: 0 while count < Free, then Base, doubling with each
+// further attempt, capped at Max. Stores that decide inside the database
+// (a Lua script) compute the same.
+func (r Rule) Delay(count int) time.Duration {
 	if count < r.Free {
 		return 0
 	}
@@ -44,95 +53,109 @@ func (r Rule) delay(count int) time.Duration {
 	return min(d, r.Max)
 }
 
+// Wait is how long an attempt at `at` must still wait when the window
+// holds count attempts, the latest at last: 0 when it may be made now.
+func (r Rule) Wait(count int, last, at time.Time) time.Duration {
+	if count == 0 {
+		return 0
+	}
+	if w := last.Add(r.Delay(count)).Sub(at); w > 0 {
+		return w
+	}
+	return 0
+}
+
 // Limiter applies Rules to keys. The zero value is not usable: set Store.
 type Limiter struct {
 	Store Store
 	// Now returns the current time; tests replace it. Default time.Now.
 	Now func() time.Time
-
-	mu       sync.Mutex
-	inflight map[string]int
 }
 
 // New returns a Limiter over store.
 func New(store Store) *Limiter { return &Limiter{Store: store, Now: time.Now} }
 
 func (l *Limiter) now() time.Time {
+	now := time.Now
 	if l.Now != nil {
-		return l.Now()
+		now = l.Now
 	}
-	return time.Now()
+	// Stores keep milliseconds; an attempt is given back by its time.
+	return now().Truncate(time.Millisecond)
 }
 
-// Wait reports how long the caller must wait before the next attempt for
-// key under rule: 0 when an attempt may be made now.
+// Attempt is an attempt a Limiter recorded, to give back if it turns out
+// not to count. The zero Attempt is none.
+type Attempt struct {
+	key string
+	at  time.Time
+}
+
+// Take records an attempt for key if rule allows one now, deciding and
+// recording in one atomic step of the store. It returns the attempt and 0,
+// or, when the attempt must wait, the wait and no attempt (nothing was
+// recorded).
+func (l *Limiter) Take(ctx context.Context, key string, rule Rule) (Attempt, time.Duration, error) {
+	at := l.now()
+	wait, err := l.Store.TakeAttempt(ctx, key, at, rule)
+	if err != nil {
+		return Attempt{}, 0, fmt.Errorf("throttle: take attempt: %w", err)
+	}
+	if wait > 0 {
+		return Attempt{}, wait, nil
+	}
+	return Attempt{key: key, at: at}, 0, nil
+}
+
+// Limit is one key under one rule, for TakeAll.
+type Limit struct {
+	Key  string
+	Rule Rule
+}
+
+// TakeAll takes an attempt under each limit, in order. If one refuses, the
+// attempts already taken are given back and its wait is returned: a
+// request counts against all of its limits or against none.
+func (l *Limiter) TakeAll(ctx context.Context, limits ...Limit) ([]Attempt, time.Duration, error) {
+	taken := make([]Attempt, 0, len(limits))
+	for _, lim := range limits {
+		a, wait, err := l.Take(ctx, lim.Key, lim.Rule)
+		if err == nil && wait == 0 {
+			taken = append(taken, a)
+			continue
+		}
+		if gerr := l.GiveBack(ctx, taken...); gerr != nil && err == nil {
+			err = gerr
+		}
+		return nil, wait, err
+	}
+	return taken, 0, nil
+}
+
+// GiveBack forgets attempts that turned out not to count. Zero Attempts
+// are skipped.
+func (l *Limiter) GiveBack(ctx context.Context, attempts ...Attempt) error {
+	for _, a := range attempts {
+		if a.key == "" {
+			continue
+		}
+		if err := l.Store.RemoveAttempt(ctx, a.key, a.at); err != nil {
+			return fmt.Errorf("throttle: give back attempt: %w", err)
+		}
+	}
+	return nil
+}
+
+// Wait reports how long the next attempt for key under rule would have to
+// wait, without recording anything: for showing a user when to come back,
+// never for deciding (Take decides).
 func (l *Limiter) Wait(ctx context.Context, key string, rule Rule) (time.Duration, error) {
 	now := l.now()
 	n, last, err := l.Store.Attempts(ctx, key, now, rule.Window)
 	if err != nil {
 		return 0, fmt.Errorf("throttle: count attempts: %w", err)
 	}
-	if wait := last.Add(rule.delay(n)).Sub(now); n > 0 && wait > 0 {
-		return wait, nil
-	}
-	return 0, nil
-}
-
-// Reserve is Wait for attempts whose outcome takes a while to learn (a
-// password hash): attempts that passed Reserve on this instance and have
-// not been released yet count as made just now, so a burst of concurrent
-// attempts from one client cannot all pass a check that only sees the
-// attempts already recorded. When the wait is 0 the caller holds a
-// reservation and must call release once it has recorded the attempt (or
-// decided not to); otherwise release is nil.
-func (l *Limiter) Reserve(ctx context.Context, key string, rule Rule) (wait time.Duration, release func(), err error) {
-	// Reserve first, then read the store: an attempt that finishes
-	// meanwhile is either still pending in the snapshot or already in
-	// the store (it is recorded before it is released), so none is missed;
-	// at worst one is counted twice for a moment.
-	l.mu.Lock()
-	if l.inflight == nil {
-		l.inflight = map[string]int{}
-	}
-	pending := l.inflight[key]
-	l.inflight[key]++
-	l.mu.Unlock()
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			if l.inflight[key]--; l.inflight[key] <= 0 {
-				delete(l.inflight, key)
-			}
-		})
-	}
-	now := l.now()
-	n, last, err := l.Store.Attempts(ctx, key, now, rule.Window)
-	if err != nil {
-		release()
-		return 0, nil, fmt.Errorf("throttle: count attempts: %w", err)
-	}
-	if pending > 0 {
-		n += pending
-		last = now
-	}
-	if wait := last.Add(rule.delay(n)).Sub(now); n > 0 && wait > 0 {
-		release()
-		return wait, nil, nil
-	}
-	return 0, release, nil
-}
-
-// Add records an attempt for key and reports how long the next attempt
-// must wait.
-func (l *Limiter) Add(ctx context.Context, key string, rule Rule) (time.Duration, error) {
-	now := l.now()
-	n, err := l.Store.AddAttempt(ctx, key, now, rule.Window)
-	if err != nil {
-		return 0, fmt.Errorf("throttle: record attempt: %w", err)
-	}
-	return rule.delay(n), nil
+	return rule.Wait(n, last, now), nil
 }
 
 // Reset forgets the attempts of key (a successful login clears its
@@ -149,6 +172,41 @@ func (l *Limiter) Reset(ctx context.Context, key string) error {
 func Key(purpose, value string) string {
 	sum := sha256.Sum256([]byte(value))
 	return purpose + ":" + hex.EncodeToString(sum[:16])
+}
+
+// DefaultIPv6Prefix is how many leading bits of an IPv6 address name one
+// client: a /64 is what one subscriber gets, and inside it a client picks
+// new addresses at will (privacy extensions), so counting per address
+// would count nothing.
+const DefaultIPv6Prefix = 64
+
+// Network is the client a per-client limit counts, for a client address:
+// an IPv4 address as it is (also when written as an IPv4-mapped IPv6
+// address), an IPv6 address as its network of v6Prefix bits (DefaultIPv6Prefix when 0
+// or out of range), written as a prefix ("2001:db8:1:2::/64"). A string
+// that is not an address is returned unchanged.
+func Network(ip string, v6Prefix int) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap().WithZone("")
+	if addr.Is4() {
+		return addr.String()
+	}
+	if v6Prefix <= 0 || v6Prefix > 128 {
+		v6Prefix = DefaultIPv6Prefix
+	}
+	p, err := addr.Prefix(v6Prefix)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
+// ClientKey is Key for a per-client limit: the client's Network.
+func ClientKey(purpose, ip string, v6Prefix int) string {
+	return Key(purpose, Network(ip, v6Prefix))
 }
 
 // RetryAfterSeconds rounds a wait up to whole seconds, at least 1, for a

@@ -13,6 +13,7 @@ import (
 	"github.com/latchgo/latch/postgres"
 	"github.com/latchgo/latch/redis"
 	"github.com/latchgo/latch/sqlite"
+	"github.com/latchgo/latch/throttle"
 )
 
 // IsPostgres reports whether a -database value selects PostgreSQL.
@@ -112,8 +113,12 @@ func (s *split) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, 
 	return s.redis.DeleteExpiredSessions(ctx, now)
 }
 
-func (s *split) AddAttempt(ctx context.Context, key string, at time.Time, window time.Duration) (int, error) {
-	return s.redis.AddAttempt(ctx, key, at, window)
+func (s *split) TakeAttempt(ctx context.Context, key string, at time.Time, rule throttle.Rule) (time.Duration, error) {
+	return s.redis.TakeAttempt(ctx, key, at, rule)
+}
+
+func (s *split) RemoveAttempt(ctx context.Context, key string, at time.Time) error {
+	return s.redis.RemoveAttempt(ctx, key, at)
 }
 
 func (s *split) Attempts(ctx context.Context, key string, now time.Time, window time.Duration) (int, time.Time, error) {

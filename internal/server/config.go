@@ -38,6 +38,7 @@ type Config struct {
 	PasswordMin     int
 	HashConcurrency int
 	CacheEntries    int
+	IPv6Prefix      int
 	LogLevel        slog.Level
 	LogFormat       string
 }
@@ -82,6 +83,7 @@ var flagSpecs = []flagSpec{
 	{name: "reauth-after", def: "10m", usage: "ask for the password again before sensitive changes this long after it was entered"},
 	{name: "password-min-length", def: "8", usage: "shortest password accepted at sign-up and change (at least 8)"},
 	{name: "hash-concurrency", def: "0", usage: "password hashes computed at once (0: one per CPU but one, leaving a CPU for pages)"},
+	{name: "ipv6-prefix", def: "64", usage: "leading bits of an IPv6 address that count as one client in the rate limits (a subscriber's /64)"},
 	{name: "cache-entries", def: "10000", usage: "sessions (with their users) each instance keeps in its read cache; 0 turns the cache off"},
 	{name: "log-level", def: "info", usage: "debug, info, warn or error"},
 	{name: "log-format", def: "text", usage: "text or json"},
@@ -232,6 +234,11 @@ func build(v map[string]*string) (*Config, error) {
 		bad("hash-concurrency", "want a number from 0 (automatic) to 256")
 	} else {
 		cfg.HashConcurrency = n
+	}
+	if n, err := strconv.Atoi(*v["ipv6-prefix"]); err != nil || n < 32 || n > 128 {
+		bad("ipv6-prefix", "want a number of bits from 32 to 128")
+	} else {
+		cfg.IPv6Prefix = n
 	}
 	if n, err := strconv.Atoi(*v["cache-entries"]); err != nil || n < 0 || n > 10_000_000 {
 		bad("cache-entries", "want a number from 0 (off) to 10000000")

@@ -99,6 +99,7 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 	}
 	accounts.RequireConfirmedEmail = cfg.RequireConfirm
 	accounts.Policy.MinLength = cfg.PasswordMin
+	accounts.Limits.IPv6Prefix = cfg.IPv6Prefix
 	queue := mailer.NewQueue(sender, logger)
 	recovery := account.NewRecovery(backend, accounts, notifier{queue}, cfg.BaseURL, backend)
 	recovery.OnError = func(err error) { logger.Error("account mail", "err", err) }

@@ -1003,7 +1003,7 @@ func TestCVE_2024_21662_CVE_2024_21652_CounterNotEvicted(t *testing.T) {
 	ctx := context.Background()
 	for i := range 1000 {
 		key := throttle.Key("login:acct", fmt.Sprintf("bulk%d@example.com", i))
-		if _, err := s.app.Backend.AddAttempt(ctx, key, s.clock.Now(), time.Hour); err != nil {
+		if _, err := s.app.Backend.TakeAttempt(ctx, key, s.clock.Now(), throttle.Rule{Window: time.Hour, Free: 100}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -235,6 +235,7 @@ func (s *Site) subscribe() {
 	audited := map[account.EventKind]bool{
 		account.EventSignUp: true, account.EventLoginFailed: true, account.EventLoginLimited: true,
 		account.EventLoginInactive: true, account.EventLoginUnconfirmed: true, account.EventRehashed: true,
+		account.EventPasswordCheckFailed: true,
 	}
 	prev := s.accounts.Hook
 	s.accounts.Hook = func(ctx context.Context, e account.Event) {
@@ -242,7 +243,7 @@ func (s *Site) subscribe() {
 			prev(ctx, e)
 		}
 		level := slog.LevelInfo
-		if e.Kind == account.EventLoginFailed || e.Kind == account.EventLoginLimited || e.Kind == account.EventRehashFailed {
+		if e.Kind == account.EventLoginFailed || e.Kind == account.EventLoginLimited || e.Kind == account.EventRehashFailed || e.Kind == account.EventPasswordCheckFailed {
 			level = slog.LevelWarn
 		}
 		l := s.logger
