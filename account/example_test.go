@@ -132,3 +132,15 @@ func ExampleService_Revoke() {
 	// epoch: 1
 	// API token works: false
 }
+
+// Usernames that a reader cannot tell apart share a skeleton, and cannot
+// both be taken.
+func ExampleUsernameSkeleton() {
+	fmt.Println(account.UsernameSkeleton("llbill") == account.UsernameSkeleton("lIbill"))
+	fmt.Println(account.UsernameSkeleton("bob") == account.UsernameSkeleton("b0b"))
+	fmt.Println(account.UsernameSkeleton("alice") == account.UsernameSkeleton("alicia"))
+	// Output:
+	// true
+	// true
+	// false
+}

@@ -389,3 +389,43 @@ func TestConcurrentGuessesFromOneClientAreBounded(t *testing.T) {
 		t.Fatalf("%d concurrent guesses were checked; the per-client limit is %d", checked, free)
 	}
 }
+
+func TestUsernameSkeleton(t *testing.T) {
+	same := [][2]string{
+		{"llbill", "lIbill"}, // a capital i
+		{"alice", "aIice"},
+		{"bob", "b0b"}, // a zero
+		{"modern", "rnodern"},
+		{"l1", "ll"},
+	}
+	for _, p := range same {
+		if a, b := account.UsernameSkeleton(p[0]), account.UsernameSkeleton(p[1]); a != b {
+			t.Errorf("%q and %q look alike but have the skeletons %q and %q", p[0], p[1], a, b)
+		}
+	}
+	differ := [][2]string{{"alice", "alicia"}, {"a.b", "a_b"}, {"a-b", "ab"}, {"bob", "bab"}}
+	for _, p := range differ {
+		if account.UsernameSkeleton(p[0]) == account.UsernameSkeleton(p[1]) {
+			t.Errorf("%q and %q share a skeleton", p[0], p[1])
+		}
+	}
+}
+
+// FuzzUsernameSkeleton: nothing panics, and the skeleton of a valid
+// username is its own skeleton, so a stored one can be compared with a new
+// name's. (Usernames are ASCII; the confusables data is not closed under
+// skeletons for every script, which does not matter here.)
+func FuzzUsernameSkeleton(f *testing.F) {
+	for _, s := range []string{"lIbill", "b0b", "rnodern", "ALICE", "é", "\xff", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		k := account.UsernameSkeleton(name)
+		if account.ValidateUsername(name) != "" {
+			return
+		}
+		if again := account.UsernameSkeleton(k); again != k {
+			t.Fatalf("UsernameSkeleton(%q) = %q, whose skeleton is %q", name, k, again)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package account
 import (
 	"strings"
 
+	"github.com/mtibben/confusables"
+
 	"github.com/latchgo/latch/mailer"
 )
 
@@ -32,6 +34,18 @@ func ValidateUsername(name string) string {
 		}
 	}
 	return ""
+}
+
+// UsernameSkeleton returns the key under which usernames that a reader
+// cannot tell apart collide: "lIbill" (a capital i) and "llbill", "b0b" and
+// "bob", "rnodern" and "modern". It is the confusable skeleton of Unicode
+// TR39 (NFD, then each character replaced by its prototype in the
+// confusables data, then NFD), taken twice around a lowercasing, so that a
+// letter confusable only in one case ("I" with "l") counts too. Two
+// usernames with the same skeleton cannot both exist; the stores keep it
+// in a unique column. Skeletons are compared, never shown.
+func UsernameSkeleton(name string) string {
+	return confusables.Skeleton(strings.ToLower(confusables.Skeleton(name)))
 }
 
 // NormalizeEmail trims surrounding spaces from an email address and checks
