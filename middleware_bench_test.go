@@ -77,7 +77,7 @@ func newBenchEnv(b *testing.B, backend string) *benchEnv {
 			return nil, latch.ErrNoUser
 		}
 	case "sqlite":
-		st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+		st, err := sqlite.OpenAccounts(ctx, filepath.Join(b.TempDir(), "bench.db"))
 		if err != nil {
 			b.Fatal(err)
 		}

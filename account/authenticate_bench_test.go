@@ -43,7 +43,7 @@ var noLimits = account.Limits{
 func newBenchService(b *testing.B) *account.Service {
 	b.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	st, err := sqlite.OpenAccounts(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

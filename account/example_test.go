@@ -17,9 +17,9 @@ import (
 )
 
 // openExampleStore opens a throwaway SQLite database for the examples.
-func openExampleStore() (*sqlite.Store, func()) {
+func openExampleStore() (*sqlite.AccountStore, func()) {
 	dir, _ := os.MkdirTemp("", "account-example-")
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "example.db"))
+	st, err := sqlite.OpenAccounts(context.Background(), filepath.Join(dir, "example.db"))
 	if err != nil {
 		panic(err)
 	}

@@ -37,7 +37,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type env struct {
-	store *sqlite.Store
+	store *sqlite.AccountStore
 	svc   *account.Service
 	clock *clock
 }
@@ -45,7 +45,7 @@ type env struct {
 // newEnv opens a real SQLite store in a temp dir and a Service on it.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latch.db"))
+	st, err := sqlite.OpenAccounts(context.Background(), filepath.Join(t.TempDir(), "latch.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

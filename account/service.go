@@ -204,10 +204,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, clientIP string) (
 	// Report a taken username or email together with the other problems,
 	// before paying for a hash. The unique indexes still decide races.
 	if fields["username"] == "" {
-		if err := s.available(ctx, s.store.UserByUsername, in.Username, ErrUsernameTaken); err != nil {
-			if !errors.Is(err, ErrUsernameTaken) {
-				return nil, err
-			}
+		taken, err := s.store.UsernameTaken(ctx, in.Username)
+		if err != nil {
+			return nil, fmt.Errorf("check username: %w", err)
+		}
+		if taken {
 			fields["username"] = "That username is taken."
 		}
 	}

@@ -84,12 +84,18 @@ type Store interface {
 	// ErrUsernameTaken or ErrEmailTaken when a unique constraint refuses
 	// it (when both clash, either may be reported).
 	CreateUser(ctx context.Context, u *User) error
+	// CreateUser also refuses a username that a reader could not tell from
+	// a taken one (the same UsernameSkeleton) with ErrUsernameTaken.
+	//
 	// UserByID, UserByEmail and UserByUsername return an error wrapping
 	// ErrNotFound when there is no such user. Email and username match
 	// case-insensitively.
 	UserByID(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	UserByUsername(ctx context.Context, username string) (*User, error)
+	// UsernameTaken reports whether a user has this username, compared
+	// case-insensitively, or one with the same UsernameSkeleton.
+	UsernameTaken(ctx context.Context, username string) (bool, error)
 	// SetPasswordHash replaces a user's password hash (ErrNotFound if the
 	// user is gone). It revokes nothing: it is for upgrading the hash of
 	// the same password to new parameters. A new password goes through

@@ -29,8 +29,8 @@ func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule 
 		)
 		b := &pgx.Batch{}
 		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, lockAttempts, attemptLockKey(key))
-		b.Queue(`DELETE FROM attempts WHERE key = $1 AND at < $2`, k, lo)
-		b.Queue(`SELECT count(*), max(at) FROM attempts WHERE key = $1 AND at > $2 AND at <= $3`, k, lo, at).
+		b.Queue(`DELETE FROM latch_attempts WHERE key = $1 AND at < $2`, k, lo)
+		b.Queue(`SELECT count(*), max(at) FROM latch_attempts WHERE key = $1 AND at > $2 AND at <= $3`, k, lo, at).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&n, &last) })
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
@@ -38,7 +38,7 @@ func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule 
 		if wait = rule.Wait(n, fromNullTime(last), at); wait > 0 {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO attempts (key, at) VALUES ($1, $2)`, k, at)
+		_, err := tx.Exec(ctx, `INSERT INTO latch_attempts (key, at) VALUES ($1, $2)`, k, at)
 		return err
 	})
 	if err != nil {
@@ -49,8 +49,8 @@ func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule 
 
 // RemoveAttempt implements [throttle.Store].
 func (s *Store) RemoveAttempt(ctx context.Context, key string, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM attempts WHERE ctid IN
-		(SELECT ctid FROM attempts WHERE key = $1 AND at = $2 LIMIT 1)`, []byte(key), at)
+	_, err := s.pool.Exec(ctx, `DELETE FROM latch_attempts WHERE ctid IN
+		(SELECT ctid FROM latch_attempts WHERE key = $1 AND at = $2 LIMIT 1)`, []byte(key), at)
 	if err != nil {
 		return fmt.Errorf("postgres: remove attempt: %w", err)
 	}
@@ -73,7 +73,7 @@ func (s *Store) Attempts(ctx context.Context, key string, now time.Time, window 
 		last *time.Time
 	)
 	err := s.pool.QueryRow(ctx,
-		`SELECT count(*), max(at) FROM attempts WHERE key = $1 AND at > $2 AND at <= $3`,
+		`SELECT count(*), max(at) FROM latch_attempts WHERE key = $1 AND at > $2 AND at <= $3`,
 		[]byte(key), now.Add(-window), now).Scan(&n, &last)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("postgres: attempts: %w", err)
@@ -83,7 +83,7 @@ func (s *Store) Attempts(ctx context.Context, key string, now time.Time, window 
 
 // ResetAttempts implements [throttle.Store].
 func (s *Store) ResetAttempts(ctx context.Context, key string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM attempts WHERE key = $1`, []byte(key)); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM latch_attempts WHERE key = $1`, []byte(key)); err != nil {
 		return fmt.Errorf("postgres: reset attempts: %w", err)
 	}
 	return nil
@@ -91,7 +91,7 @@ func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 
 // DeleteExpiredAttempts implements [throttle.Store].
 func (s *Store) DeleteExpiredAttempts(ctx context.Context, before time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM attempts WHERE at < $1`, before)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_attempts WHERE at < $1`, before)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete expired attempts: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 // belongs to no account (user_id NULL); one naming a user that does not
 // exist is refused with account.ErrNotFound. IP, UserAgent and Detail
 // may quote request headers, and are stored as clientText.
-func (s *Store) AddAuditEvent(ctx context.Context, e *account.AuditEvent) error {
+func (s *AccountStore) AddAuditEvent(ctx context.Context, e *account.AuditEvent) error {
 	var user *int64
 	if e.UserID != "" {
 		n, ok := parseID(e.UserID)
@@ -23,7 +23,7 @@ func (s *Store) AddAuditEvent(ctx context.Context, e *account.AuditEvent) error 
 	}
 	var id int64
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO audit_events (user_id, kind, at, ip, user_agent, detail)
+		INSERT INTO latch_audit_events (user_id, kind, at, ip, user_agent, detail)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		user, e.Kind, e.At, clientText(e.IP), clientText(e.UserAgent), clientText(e.Detail)).Scan(&id)
 	if _, missing := isViolation(err, foreignKeyViolation); missing {
@@ -38,13 +38,13 @@ func (s *Store) AddAuditEvent(ctx context.Context, e *account.AuditEvent) error 
 
 // UserAuditEvents implements [account.AuditStore]. Events of the same
 // instant come newest (highest id) first.
-func (s *Store) UserAuditEvents(ctx context.Context, userID string, limit int) ([]account.AuditEvent, error) {
+func (s *AccountStore) UserAuditEvents(ctx context.Context, userID string, limit int) ([]account.AuditEvent, error) {
 	user, ok := parseID(userID)
 	if !ok || limit <= 0 {
 		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, user_id, kind, at, ip, user_agent, detail FROM audit_events
+		SELECT id, user_id, kind, at, ip, user_agent, detail FROM latch_audit_events
 		WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2`, user, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: user audit events: %w", err)
@@ -65,8 +65,8 @@ func (s *Store) UserAuditEvents(ctx context.Context, userID string, limit int) (
 }
 
 // DeleteAuditEventsBefore implements [account.AuditStore].
-func (s *Store) DeleteAuditEventsBefore(ctx context.Context, before time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE at < $1`, before)
+func (s *AccountStore) DeleteAuditEventsBefore(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_audit_events WHERE at < $1`, before)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete audit events: %w", err)
 	}

@@ -3,8 +3,8 @@
 // connection pool, so that any number of identical latch processes can
 // share them.
 //
-// [Open] connects, brings the schema up to date with the migrations
-// embedded in this package and returns a [*Store]:
+// [Open] connects, brings latch's session tables up to date with the
+// migrations embedded in this package and returns a [*Store]:
 //
 //	store, err := postgres.Open(ctx, "postgres://latch@db.internal/latch?sslmode=verify-full",
 //		postgres.WithMaxConns(20),
@@ -14,9 +14,17 @@
 //	}
 //	defer store.Close()
 //
-// A [*Store] is a [latch.Store], a [throttle.Store] and an
-// [account.Backend]. Sessions and rate-limit attempts may live in Redis
-// instead (see the redis package and [latch.JoinStores]).
+// A [*Store] is a [latch.Store] and a [throttle.Store]: all the root
+// package needs, for an application that keeps its own users. It creates
+// only its own tables — latch_sessions, latch_remember_tokens and
+// latch_attempts, with their own goose version table latch_schema_sessions
+// — so it lives beside the application's tables and migrations in the same
+// schema. [OpenAccounts] adds the account package's tables (latch_users and
+// what belongs to users, version table latch_schema_accounts) and returns
+// an [*AccountStore], an [account.Backend] as well. A schema made by latch
+// before the tables had their prefix is converted when it is opened, every
+// row kept. Sessions and rate-limit attempts may live in Redis instead (see
+// the redis package and [latch.JoinStores]).
 //
 // # Many instances
 //
@@ -24,7 +32,7 @@
 // another process is atomic in the database, not in Go: a remember-me
 // token rotates, a one-time token is consumed, a TOTP step and a recovery
 // code are used in a single UPDATE or DELETE whose WHERE clause decides
-// who wins; AddAttempt holds a transaction-scoped advisory lock on its
+// who wins; TakeAttempt holds a transaction-scoped advisory lock on its
 // key, so concurrent attempts on one key each count all those before
 // them. Migrations run at Open under a session-level advisory lock on the
 // schema, so that instances started together migrate once, one after the
@@ -32,7 +40,7 @@
 //
 // # Schemas
 //
-// Tables, and goose's version table, are created in the first schema of
+// Tables, and their version tables, are created in the first schema of
 // the connection's search_path. To give an installation (or a test) a
 // schema of its own, create the schema and name it in the URL:
 // ".../latch?search_path=latch_staging". pgx passes such unknown URL
@@ -40,10 +48,10 @@
 //
 // # Users and sessions
 //
-// As in the sqlite package, sessions and remember_tokens keep user ids as
-// text without a foreign key, so the Store can serve sessions alone for
-// applications with their own users; [Store.DeleteUser] deletes them in
-// the same statement as the user. Everything else kept for a user (API
+// As in the sqlite package, latch_sessions and latch_remember_tokens keep
+// user ids as text without a foreign key, so the Store can serve sessions
+// alone for applications with their own users; [AccountStore.DeleteUser]
+// deletes them in the same statement as the user. Everything else kept for a user (API
 // tokens, one-time tokens, recovery codes, audit events) has a foreign
 // key that cascades, and storing such a record for a user who does not
 // exist is refused with [account.ErrNotFound].
@@ -66,7 +74,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +83,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
@@ -84,7 +90,7 @@ import (
 	"github.com/latchgo/latch/throttle"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
 // Store is latch's PostgreSQL backend. Create it with [Open]; it is safe
@@ -100,11 +106,17 @@ type Store struct {
 	stopFeed func()
 }
 
+// AccountStore is a Store with the account package's tables: an
+// [account.Backend] as well. Create it with [OpenAccounts].
+type AccountStore struct {
+	*Store
+}
+
 var (
 	_ latch.Store         = (*Store)(nil)
 	_ latch.ChangeTracker = (*Store)(nil)
 	_ throttle.Store      = (*Store)(nil)
-	_ account.Backend     = (*Store)(nil)
+	_ account.Backend     = (*AccountStore)(nil)
 )
 
 // Option configures [Open]. Options override the same settings given as
@@ -151,13 +163,27 @@ func WithStatementTimeout(d time.Duration) Option {
 const defaultConnectTimeout = 10 * time.Second
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
-// string, as pgx accepts), applies the embedded migrations that it lacks
-// and returns a Store. Close it when done.
+// string, as pgx accepts), creates or updates latch's session tables, and
+// nothing else, and returns a Store. Close it when done.
 //
 // The database must exist, and so must the first schema of the search
 // path. Open fails if the server does not answer; once open, the pool
 // reconnects by itself after the server comes back.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	return open(ctx, url, false, opts)
+}
+
+// OpenAccounts is Open with the account package's tables too: users, API
+// tokens, one-time tokens, recovery codes and the audit log.
+func OpenAccounts(ctx context.Context, url string, opts ...Option) (*AccountStore, error) {
+	s, err := open(ctx, url, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &AccountStore{Store: s}, nil
+}
+
+func open(ctx context.Context, url string, accounts bool, opts []Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's message quotes the URL, masking the password only as
@@ -198,7 +224,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", hidePassword(err, password))
 	}
-	if err := migrate(ctx, cfg.ConnConfig); err != nil {
+	if err := migrate(ctx, cfg.ConnConfig, accounts); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", hidePassword(err, password))
 	}
@@ -225,10 +251,10 @@ func hidePassword(err error, password string) error {
 // locks, which never collide with one-key locks such as goose's own.
 const (
 	lockMigrate  int32 = 0x6c61_7401 // "lat" 1: migrations of one schema
-	lockAttempts int32 = 0x6c61_7402 // "lat" 2: AddAttempt of one key
+	lockAttempts int32 = 0x6c61_7402 // "lat" 2: TakeAttempt of one key
 )
 
-// migrate applies the embedded migrations that the schema lacks, on
+// migrate applies the embedded migrations that the schema lacks (see up), on
 // connections of its own that are closed afterwards, without the statement
 // timeout of the pool's connections.
 //
@@ -244,21 +270,13 @@ const (
 // installations (and tests) in different schemas wait for each other.
 // pg_advisory_lock waits in the server and is granted the moment the
 // holder lets go; the context's cancellation ends the wait.
-func migrate(ctx context.Context, cc *pgx.ConnConfig) (err error) {
+func migrate(ctx context.Context, cc *pgx.ConnConfig, accounts bool) (err error) {
 	cc = cc.Copy()
 	cc.RuntimeParams["statement_timeout"] = "0"
 	db := stdlib.OpenDB(*cc)
 	// Closing ends the sessions, and with them the lock should unlocking
 	// fail.
 	defer db.Close()
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return err
-	}
 
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -272,7 +290,7 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (err error) {
 		return err
 	}
 	if !schema.Valid {
-		return errors.New("no schema of the search_path exists: create the schema first")
+		return errNoSchema
 	}
 	// The lock's key is that schema's name.
 	const key = `$1, hashtext(current_schema())`
@@ -285,20 +303,34 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig) (err error) {
 			err = errors.Join(err, fmt.Errorf("release the migration lock: %w", uerr))
 		}
 	}()
-	_, err = p.Up(ctx)
-	return err
+	return up(ctx, db, accounts)
 }
 
-// SchemaVersion returns the version of the newest migration applied to the
-// schema.
+// SchemaVersion returns the version of the newest migration applied to
+// latch's session tables.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	var v int64
-	// goose's own definition of the current version (GetLatestVersion).
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM `+goose.DefaultTablename).Scan(&v)
+	v, err := s.version(ctx, sessionsSchema)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: schema version: %w", err)
 	}
 	return v, nil
+}
+
+// AccountsSchemaVersion returns the version of the newest migration
+// applied to the account package's tables.
+func (s *AccountStore) AccountsSchemaVersion(ctx context.Context) (int64, error) {
+	v, err := s.version(ctx, accountsSchema)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: accounts schema version: %w", err)
+	}
+	return v, nil
+}
+
+func (s *Store) version(ctx context.Context, sc schema) (int64, error) {
+	var v int64
+	// goose's own definition of the current version (GetLatestVersion).
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM `+sc.versions).Scan(&v)
+	return v, err
 }
 
 // Ping reports whether the database answers: it takes a connection from

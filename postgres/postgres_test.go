@@ -75,9 +75,9 @@ func admin(t testing.TB, url, stmt string) {
 
 // open opens a Store on url and closes it when the test ends, before the
 // schema is dropped.
-func open(t testing.TB, url string, opts ...postgres.Option) *postgres.Store {
+func open(t testing.TB, url string, opts ...postgres.Option) *postgres.AccountStore {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), url, opts...)
+	s, err := postgres.OpenAccounts(context.Background(), url, opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -90,7 +90,7 @@ func open(t testing.TB, url string, opts ...postgres.Option) *postgres.Store {
 }
 
 // newStore returns a Store on a fresh schema of its own.
-func newStore(t testing.TB) *postgres.Store {
+func newStore(t testing.TB) *postgres.AccountStore {
 	u, _ := newSchema(t)
 	return open(t, u)
 }
@@ -155,12 +155,12 @@ func TestRevocation(t *testing.T) {
 func TestConcurrentFirstOpen(t *testing.T) {
 	u, schema := newSchema(t)
 	const n = 10
-	stores := make([]*postgres.Store, n)
+	stores := make([]*postgres.AccountStore, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range n {
-		wg.Go(func() { stores[i], errs[i] = postgres.Open(t.Context(), u) })
+		wg.Go(func() { stores[i], errs[i] = postgres.OpenAccounts(t.Context(), u) })
 	}
 	wg.Wait()
 	t.Logf("%d concurrent Opens on an empty schema took %v", n, time.Since(start).Round(time.Millisecond))
@@ -175,11 +175,8 @@ func TestConcurrentFirstOpen(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	want := latestMigration(t)
 	for i, s := range stores {
-		if v, err := s.SchemaVersion(t.Context()); err != nil || v != want {
-			t.Errorf("Store #%d: SchemaVersion = %d, %v; want %d", i, v, err, want)
-		}
+		checkVersions(t, s, fmt.Sprintf("Store #%d", i))
 	}
 	checkAppliedOnce(t, stores[0], schema)
 
@@ -203,32 +200,41 @@ func TestConcurrentFirstOpen(t *testing.T) {
 // applied twice.
 func TestMigrationsIdempotent(t *testing.T) {
 	u, schema := newSchema(t)
-	want := latestMigration(t)
 	for i := range 3 {
-		s, err := postgres.Open(t.Context(), u)
+		s, err := postgres.OpenAccounts(t.Context(), u)
 		if err != nil {
 			t.Fatalf("Open #%d: %v", i+1, err)
 		}
-		if v, err := s.SchemaVersion(t.Context()); err != nil || v != want {
-			t.Errorf("Open #%d: SchemaVersion = %d, %v; want %d", i+1, v, err, want)
-		}
+		checkVersions(t, s, fmt.Sprintf("Open #%d", i+1))
 		checkAppliedOnce(t, s, schema)
 		s.Close()
 	}
 }
 
-// latestMigration is the version of the newest file in migrations/.
-func latestMigration(t *testing.T) int64 {
+// checkVersions checks that both sets of tables are at their newest
+// migration.
+func checkVersions(t *testing.T, s *postgres.AccountStore, what string) {
 	t.Helper()
-	versions := migrationVersions(t)
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v != latestMigration(t, "sessions") {
+		t.Errorf("%s: SchemaVersion = %d, %v; want %d", what, v, err, latestMigration(t, "sessions"))
+	}
+	if v, err := s.AccountsSchemaVersion(t.Context()); err != nil || v != latestMigration(t, "accounts") {
+		t.Errorf("%s: AccountsSchemaVersion = %d, %v; want %d", what, v, err, latestMigration(t, "accounts"))
+	}
+}
+
+// latestMigration is the version of the newest file in migrations/dir.
+func latestMigration(t *testing.T, dir string) int64 {
+	t.Helper()
+	versions := migrationVersions(t, dir)
 	return versions[len(versions)-1]
 }
 
-// migrationVersions lists the versions of the files in migrations/, in
-// order. They follow the SQLite backend's numbering, so some are missing.
-func migrationVersions(t *testing.T) []int64 {
+// migrationVersions lists the versions of the files in migrations/dir, in
+// order.
+func migrationVersions(t *testing.T, dir string) []int64 {
 	t.Helper()
-	entries, err := os.ReadDir("migrations")
+	entries, err := os.ReadDir("migrations/" + dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,31 +251,33 @@ func migrationVersions(t *testing.T) []int64 {
 	return versions
 }
 
-// checkAppliedOnce checks that goose's version table is in schema and
-// records every migration once.
-func checkAppliedOnce(t *testing.T, s *postgres.Store, schema string) {
+// checkAppliedOnce checks that latch's two version tables are in schema
+// and record every migration of their set once.
+func checkAppliedOnce(t *testing.T, s *postgres.AccountStore, schema string) {
 	t.Helper()
-	rows, err := s.Pool().Query(t.Context(), `
-		SELECT version_id, count(*) FROM `+pgx.Identifier{schema, "goose_db_version"}.Sanitize()+`
-		GROUP BY version_id ORDER BY version_id`)
-	if err != nil {
-		t.Fatalf("goose's version table in schema %s: %v", schema, err)
-	}
-	var versions []int64
-	var version, count int64
-	_, err = pgx.ForEachRow(rows, []any{&version, &count}, func() error {
-		versions = append(versions, version)
-		if count != 1 {
-			t.Errorf("version %d recorded %d times", version, count)
+	for _, set := range []string{"sessions", "accounts"} {
+		rows, err := s.Pool().Query(t.Context(), `
+			SELECT version_id, count(*) FROM `+pgx.Identifier{schema, "latch_schema_" + set}.Sanitize()+`
+			GROUP BY version_id ORDER BY version_id`)
+		if err != nil {
+			t.Fatalf("the version table of the %s tables in schema %s: %v", set, schema, err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := append([]int64{0}, migrationVersions(t)...) // 0: goose's marker of a new version table
-	if !slices.Equal(versions, want) {
-		t.Errorf("versions recorded = %v, want %v", versions, want)
+		var versions []int64
+		var version, count int64
+		_, err = pgx.ForEachRow(rows, []any{&version, &count}, func() error {
+			versions = append(versions, version)
+			if count != 1 {
+				t.Errorf("%s: version %d recorded %d times", set, version, count)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append([]int64{0}, migrationVersions(t, set)...) // 0: goose's marker of a new version table
+		if !slices.Equal(versions, want) {
+			t.Errorf("%s: versions recorded = %v, want %v", set, versions, want)
+		}
 	}
 }
 
@@ -291,16 +299,10 @@ func TestSchemaIsolation(t *testing.T) {
 	if err := b.CreateUser(ctx, &account.User{Username: "isolated", Email: u.Email, PasswordHash: "h", CreatedAt: time.Now()}); err != nil {
 		t.Errorf("CreateUser in the other schema: %v", err)
 	}
-	var tables []string
-	rows, err := a.Pool().Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, schemaA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"api_tokens", "attempts", "audit_events", "goose_db_version", "one_time_tokens",
-		"recovery_codes", "remember_tokens", "sessions", "users"}
+	tables := tablesOf(t, a.Pool(), schemaA)
+	want := []string{"latch_api_tokens", "latch_attempts", "latch_audit_events", "latch_one_time_tokens",
+		"latch_recovery_codes", "latch_remember_tokens", "latch_schema_accounts", "latch_schema_sessions",
+		"latch_sessions", "latch_users"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables in schema %s = %q, want %q", schemaA, tables, want)
 	}
@@ -526,7 +528,7 @@ func TestErrorsHideInput(t *testing.T) {
 	errs = append(errs, err)
 	_, err = s.UserByUsername(ctx, "typed-name")
 	errs = append(errs, err)
-	_, err = s.UserByID(ctx, "1; DROP TABLE users")
+	_, err = s.UserByID(ctx, "1; DROP TABLE latch_users")
 	errs = append(errs, err)
 	other := &account.User{Username: "neighbour", Email: "neighbour.secret@example.com", PasswordHash: "h", CreatedAt: time.Now()}
 	if err := s.CreateUser(ctx, other); err != nil {
@@ -586,15 +588,15 @@ func TestHotPathsUseIndexes(t *testing.T) {
 	s := newStore(t)
 	pool := s.Pool()
 	for _, stmt := range []string{
-		`INSERT INTO users (username, email, password_hash, created_at)
-			SELECT 'user' || i, 'user' || i || '@example.com', 'h', now() FROM generate_series(1, 5000) AS i`,
-		`INSERT INTO sessions (hash, user_id, created_at, last_seen_at, expires_at)
+		`INSERT INTO latch_users (username, email, password_hash, created_at, username_skeleton)
+			SELECT 'user' || i, 'user' || i || '@example.com', 'h', now(), 'user' || i FROM generate_series(1, 5000) AS i`,
+		`INSERT INTO latch_sessions (hash, user_id, created_at, last_seen_at, expires_at)
 			SELECT md5(i::text), (i % 100)::text, now(), now(), now() + interval '1 hour' FROM generate_series(1, 5000) AS i`,
-		`INSERT INTO api_tokens (user_id, name, hash, created_at)
+		`INSERT INTO latch_api_tokens (user_id, name, hash, created_at)
 			SELECT i, 'token', md5(i::text), now() FROM generate_series(1, 5000) AS i`,
-		`ANALYZE users`,
-		`ANALYZE sessions`,
-		`ANALYZE api_tokens`,
+		`ANALYZE latch_users`,
+		`ANALYZE latch_sessions`,
+		`ANALYZE latch_api_tokens`,
 	} {
 		if _, err := pool.Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -605,11 +607,11 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		args  []any
 		index string
 	}{
-		{postgres.UserByEmailSQL, []any{"User42@Example.com"}, "users_email_ci"},
-		{postgres.UserByUsernameSQL, []any{"USER42"}, "users_username_ci"},
-		{postgres.UserByIDSQL, []any{int64(42)}, "users_pkey"},
-		{postgres.FindSessionSQL, []any{"x", time.Now()}, "sessions_pkey"},
-		{postgres.APITokenByHashSQL, []any{"x", time.Now()}, "api_tokens_hash_key"},
+		{postgres.UserByEmailSQL, []any{"User42@Example.com"}, "latch_users_email_ci"},
+		{postgres.UserByUsernameSQL, []any{"USER42"}, "latch_users_username_ci"},
+		{postgres.UserByIDSQL, []any{int64(42)}, "latch_users_pkey"},
+		{postgres.FindSessionSQL, []any{"x", time.Now()}, "latch_sessions_pkey"},
+		{postgres.APITokenByHashSQL, []any{"x", time.Now()}, "latch_api_tokens_hash_key"},
 	} {
 		rows, err := pool.Query(ctx, "EXPLAIN "+c.query, c.args...)
 		if err != nil {

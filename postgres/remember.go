@@ -35,7 +35,7 @@ func scanRemember(row scanner) (latch.RememberToken, error) {
 
 // CreateRemember implements [latch.RememberStore].
 func (s *Store) CreateRemember(ctx context.Context, t latch.RememberToken) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO remember_tokens (`+rememberColumns+`)
+	_, err := s.pool.Exec(ctx, `INSERT INTO latch_remember_tokens (`+rememberColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, rememberArgs(t)...)
 	if err != nil {
 		return fmt.Errorf("postgres: create remember token: %w", err)
@@ -49,7 +49,7 @@ func (s *Store) FindRemember(ctx context.Context, selector string, now time.Time
 		return latch.RememberToken{}, false, nil
 	}
 	t, err := scanRemember(s.pool.QueryRow(ctx,
-		`SELECT `+rememberColumns+` FROM remember_tokens WHERE selector = $1 AND expires_at > $2`, selector, now))
+		`SELECT `+rememberColumns+` FROM latch_remember_tokens WHERE selector = $1 AND expires_at > $2`, selector, now))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return latch.RememberToken{}, false, nil
 	}
@@ -74,11 +74,11 @@ func (s *Store) RotateRemember(ctx context.Context, oldSelector string, at time.
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
 			WITH old AS (
-				UPDATE remember_tokens SET rotated_at = $12
+				UPDATE latch_remember_tokens SET rotated_at = $12
 				WHERE selector = $13 AND rotated_at IS NULL
 				RETURNING 1
 			)
-			INSERT INTO remember_tokens (`+rememberColumns+`)
+			INSERT INTO latch_remember_tokens (`+rememberColumns+`)
 			SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::timestamptz, $7::timestamptz,
 				$8::timestamptz, $9::timestamptz, $10::text, $11::text
 			FROM old`,
@@ -88,8 +88,8 @@ func (s *Store) RotateRemember(ctx context.Context, oldSelector string, at time.
 		}
 		rotated = true
 		_, err = tx.Exec(ctx, `
-			DELETE FROM remember_tokens WHERE series = $1 AND rotated_at IS NOT NULL
-			AND selector NOT IN (SELECT selector FROM remember_tokens
+			DELETE FROM latch_remember_tokens WHERE series = $1 AND rotated_at IS NOT NULL
+			AND selector NOT IN (SELECT selector FROM latch_remember_tokens
 				WHERE series = $1 AND rotated_at IS NOT NULL
 				ORDER BY rotated_at DESC, selector LIMIT $2)`, next.Series, latch.KeptRotated)
 		return err
@@ -102,7 +102,7 @@ func (s *Store) RotateRemember(ctx context.Context, oldSelector string, at time.
 
 // DeleteRememberSeries implements [latch.RememberStore].
 func (s *Store) DeleteRememberSeries(ctx context.Context, series string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM remember_tokens WHERE series = $1`, series); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM latch_remember_tokens WHERE series = $1`, series); err != nil {
 		return fmt.Errorf("postgres: delete remember series: %w", err)
 	}
 	return nil
@@ -113,7 +113,7 @@ func (s *Store) DeleteRememberSeries(ctx context.Context, series string) error {
 func (s *Store) DeleteUserRemember(ctx context.Context, userID string) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `
-		WITH gone AS (DELETE FROM remember_tokens WHERE user_id = $1 RETURNING series)
+		WITH gone AS (DELETE FROM latch_remember_tokens WHERE user_id = $1 RETURNING series)
 		SELECT count(DISTINCT series) FROM gone`, userID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete user remember tokens: %w", err)
@@ -124,7 +124,7 @@ func (s *Store) DeleteUserRemember(ctx context.Context, userID string) (int, err
 // UserRemember implements [latch.RememberStore].
 func (s *Store) UserRemember(ctx context.Context, userID string, now time.Time) ([]latch.RememberToken, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT `+rememberColumns+` FROM remember_tokens
+		SELECT `+rememberColumns+` FROM latch_remember_tokens
 		WHERE user_id = $1 AND rotated_at IS NULL AND expires_at > $2
 		ORDER BY created_at DESC, selector`, userID, now)
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *Store) UserRemember(ctx context.Context, userID string, now time.Time) 
 
 // DeleteExpiredRemember implements [latch.RememberStore].
 func (s *Store) DeleteExpiredRemember(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM remember_tokens WHERE expires_at <= $1`, now)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_remember_tokens WHERE expires_at <= $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete expired remember tokens: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 
 const sessionColumns = `hash, user_id, series, epoch, created_at, last_seen_at, expires_at, ip, user_agent, data`
 
-const findSessionSQL = `SELECT ` + sessionColumns + ` FROM sessions WHERE hash = $1 AND expires_at > $2`
+const findSessionSQL = `SELECT ` + sessionColumns + ` FROM latch_sessions WHERE hash = $1 AND expires_at > $2`
 
 func scanSession(row scanner) (latch.Session, error) {
 	var s latch.Session
@@ -41,7 +41,7 @@ func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (la
 func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 	defer s.feed.Changed()
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		INSERT INTO latch_sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		sess.Hash, sess.UserID, sess.Series, sess.Epoch, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt,
 		clientText(sess.IP), clientText(sess.UserAgent), sess.Data)
 	if err != nil {
@@ -58,7 +58,7 @@ func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, er
 		return false, nil
 	}
 	tag, err := s.pool.Exec(ctx, `
-		UPDATE sessions SET series = $2, last_seen_at = $3, expires_at = $4, ip = $5, user_agent = $6, data = $7
+		UPDATE latch_sessions SET series = $2, last_seen_at = $3, expires_at = $4, ip = $5, user_agent = $6, data = $7
 		WHERE hash = $1`,
 		sess.Hash, sess.Series, sess.LastSeenAt, sess.ExpiresAt,
 		clientText(sess.IP), clientText(sess.UserAgent), sess.Data)
@@ -72,7 +72,7 @@ func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, er
 func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires time.Time) error {
 	defer s.feed.Changed()
 	_, err := s.pool.Exec(ctx,
-		`UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE hash = $1`, hash, lastSeen, expires)
+		`UPDATE latch_sessions SET last_seen_at = $2, expires_at = $3 WHERE hash = $1`, hash, lastSeen, expires)
 	if err != nil {
 		return fmt.Errorf("postgres: touch session: %w", err)
 	}
@@ -82,7 +82,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires
 // DeleteSession implements [latch.SessionStore].
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	defer s.feed.Changed()
-	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM latch_sessions WHERE hash = $1`, hash); err != nil {
 		return fmt.Errorf("postgres: delete session: %w", err)
 	}
 	return nil
@@ -93,7 +93,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (int, error) {
 	defer s.feed.Changed()
 	tag, err := s.pool.Exec(ctx,
-		`DELETE FROM sessions WHERE user_id = $1 AND user_id <> '' AND hash <> $2`, userID, except)
+		`DELETE FROM latch_sessions WHERE user_id = $1 AND user_id <> '' AND hash <> $2`, userID, except)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete user sessions: %w", err)
 	}
@@ -104,7 +104,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (
 // deletes nothing: sessions without a remember-me series are in none.
 func (s *Store) DeleteSeriesSessions(ctx context.Context, series string) error {
 	defer s.feed.Changed()
-	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE series = $1 AND series <> ''`, series)
+	_, err := s.pool.Exec(ctx, `DELETE FROM latch_sessions WHERE series = $1 AND series <> ''`, series)
 	if err != nil {
 		return fmt.Errorf("postgres: delete series sessions: %w", err)
 	}
@@ -115,7 +115,7 @@ func (s *Store) DeleteSeriesSessions(ctx context.Context, series string) error {
 // nothing.
 func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) ([]latch.Session, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT `+sessionColumns+` FROM sessions
+		SELECT `+sessionColumns+` FROM latch_sessions
 		WHERE user_id = $1 AND user_id <> '' AND expires_at > $2
 		ORDER BY created_at DESC, hash`, userID, now)
 	if err != nil {
@@ -131,7 +131,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 // DeleteExpiredSessions implements [latch.SessionStore].
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	defer s.feed.Changed()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_sessions WHERE expires_at <= $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete expired sessions: %w", err)
 	}

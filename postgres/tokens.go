@@ -14,7 +14,7 @@ import (
 const apiTokenColumns = `id, user_id, name, hash, epoch, created_at, last_used_at, expires_at`
 
 // apiTokenByHashSQL runs on every API request.
-const apiTokenByHashSQL = `SELECT ` + apiTokenColumns + ` FROM api_tokens
+const apiTokenByHashSQL = `SELECT ` + apiTokenColumns + ` FROM latch_api_tokens
 	WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)`
 
 func scanAPIToken(row scanner) (account.APIToken, error) {
@@ -31,14 +31,14 @@ func scanAPIToken(row scanner) (account.APIToken, error) {
 
 // CreateAPIToken implements [account.APITokenStore]. A token of a user
 // that does not exist is refused with account.ErrNotFound.
-func (s *Store) CreateAPIToken(ctx context.Context, t *account.APIToken) error {
+func (s *AccountStore) CreateAPIToken(ctx context.Context, t *account.APIToken) error {
 	user, ok := parseID(t.UserID)
 	if !ok {
 		return fmt.Errorf("postgres: create api token: %w", account.ErrNotFound)
 	}
 	var id int64
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO api_tokens (user_id, name, hash, epoch, created_at, last_used_at, expires_at)
+		INSERT INTO latch_api_tokens (user_id, name, hash, epoch, created_at, last_used_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		user, t.Name, t.Hash, t.Epoch, t.CreatedAt, nullTime(t.LastUsedAt), nullTime(t.ExpiresAt)).Scan(&id)
 	if _, missing := isViolation(err, foreignKeyViolation); missing {
@@ -52,7 +52,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *account.APIToken) error {
 }
 
 // APITokenByHash implements [account.APITokenStore].
-func (s *Store) APITokenByHash(ctx context.Context, hash string, now time.Time) (*account.APIToken, error) {
+func (s *AccountStore) APITokenByHash(ctx context.Context, hash string, now time.Time) (*account.APIToken, error) {
 	if !storable(hash) {
 		return nil, fmt.Errorf("postgres: api token by hash: %w", account.ErrNotFound)
 	}
@@ -68,12 +68,12 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string, now time.Time) 
 
 // UserAPITokens implements [account.APITokenStore]. Expired tokens are
 // listed too, so that their owner can see and delete them.
-func (s *Store) UserAPITokens(ctx context.Context, userID string) ([]account.APIToken, error) {
+func (s *AccountStore) UserAPITokens(ctx context.Context, userID string) ([]account.APIToken, error) {
 	user, ok := parseID(userID)
 	if !ok {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens
+	rows, err := s.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM latch_api_tokens
 		WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, user)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: user api tokens: %w", err)
@@ -87,13 +87,13 @@ func (s *Store) UserAPITokens(ctx context.Context, userID string) ([]account.API
 
 // DeleteAPIToken implements [account.APITokenStore]. The owner is part of
 // the DELETE's condition, so a token id of another user matches nothing.
-func (s *Store) DeleteAPIToken(ctx context.Context, userID, id string) error {
+func (s *AccountStore) DeleteAPIToken(ctx context.Context, userID, id string) error {
 	user, okUser := parseID(userID)
 	tok, okTok := parseID(id)
 	if !okUser || !okTok {
 		return fmt.Errorf("postgres: delete api token: %w", account.ErrNotFound)
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, tok, user)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_api_tokens WHERE id = $1 AND user_id = $2`, tok, user)
 	if err != nil {
 		return fmt.Errorf("postgres: delete api token: %w", err)
 	}
@@ -104,12 +104,12 @@ func (s *Store) DeleteAPIToken(ctx context.Context, userID, id string) error {
 }
 
 // DeleteUserAPITokens implements [account.APITokenStore].
-func (s *Store) DeleteUserAPITokens(ctx context.Context, userID string) (int, error) {
+func (s *AccountStore) DeleteUserAPITokens(ctx context.Context, userID string) (int, error) {
 	user, ok := parseID(userID)
 	if !ok {
 		return 0, nil
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, user)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_api_tokens WHERE user_id = $1`, user)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete user api tokens: %w", err)
 	}
@@ -118,12 +118,12 @@ func (s *Store) DeleteUserAPITokens(ctx context.Context, userID string) (int, er
 
 // TouchAPIToken implements [account.APITokenStore]. A token deleted in
 // the meantime is not an error: the request it authenticated may finish.
-func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
+func (s *AccountStore) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
 	tok, ok := parseID(id)
 	if !ok {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, tok, at); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE latch_api_tokens SET last_used_at = $2 WHERE id = $1`, tok, at); err != nil {
 		return fmt.Errorf("postgres: touch api token: %w", err)
 	}
 	return nil
@@ -138,7 +138,7 @@ func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) erro
 // inserts elsewhere.
 func lockUser(ctx context.Context, tx pgx.Tx, id int64) error {
 	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&one)
+	err := tx.QueryRow(ctx, `SELECT 1 FROM latch_users WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return account.ErrNotFound
 	}
@@ -150,7 +150,7 @@ const oneTimeTokenColumns = `hash, user_id, purpose, email, epoch, created_at, e
 // CreateOneTimeToken implements [account.OneTimeTokenStore]: in one
 // transaction, with the user's row locked, it deletes the user's tokens of
 // the same purpose and stores the new one.
-func (s *Store) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) error {
+func (s *AccountStore) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) error {
 	user, ok := parseID(t.UserID)
 	if !ok {
 		return fmt.Errorf("postgres: create one-time token: %w", account.ErrNotFound)
@@ -160,10 +160,10 @@ func (s *Store) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) 
 			return err
 		}
 		if _, err := tx.Exec(ctx,
-			`DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose = $2`, user, string(t.Purpose)); err != nil {
+			`DELETE FROM latch_one_time_tokens WHERE user_id = $1 AND purpose = $2`, user, string(t.Purpose)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO one_time_tokens (`+oneTimeTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		_, err := tx.Exec(ctx, `INSERT INTO latch_one_time_tokens (`+oneTimeTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			t.Hash, user, string(t.Purpose), t.Email, t.Epoch, t.CreatedAt, t.ExpiresAt)
 		return err
 	})
@@ -176,7 +176,7 @@ func (s *Store) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) 
 // ConsumeOneTimeToken implements [account.OneTimeTokenStore] with one
 // DELETE … RETURNING: of concurrent calls, the first deletes the row and
 // the others, waiting for its lock, find it gone.
-func (s *Store) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose, hash string, now time.Time) (account.OneTimeToken, error) {
+func (s *AccountStore) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose, hash string, now time.Time) (account.OneTimeToken, error) {
 	if !storable(hash) || !storable(string(purpose)) {
 		return account.OneTimeToken{}, fmt.Errorf("postgres: consume one-time token: %w", account.ErrNotFound)
 	}
@@ -185,7 +185,7 @@ func (s *Store) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose
 		user int64
 	)
 	err := s.pool.QueryRow(ctx, `
-		DELETE FROM one_time_tokens WHERE hash = $1 AND purpose = $2 AND expires_at > $3
+		DELETE FROM latch_one_time_tokens WHERE hash = $1 AND purpose = $2 AND expires_at > $3
 		RETURNING `+oneTimeTokenColumns, hash, string(purpose), now).
 		Scan(&t.Hash, &user, &t.Purpose, &t.Email, &t.Epoch, &t.CreatedAt, &t.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -199,13 +199,13 @@ func (s *Store) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose
 }
 
 // DeleteUserOneTimeTokens implements [account.OneTimeTokenStore].
-func (s *Store) DeleteUserOneTimeTokens(ctx context.Context, userID string, purpose account.Purpose) error {
+func (s *AccountStore) DeleteUserOneTimeTokens(ctx context.Context, userID string, purpose account.Purpose) error {
 	user, ok := parseID(userID)
 	if !ok || !storable(string(purpose)) {
 		return nil
 	}
 	_, err := s.pool.Exec(ctx,
-		`DELETE FROM one_time_tokens WHERE user_id = $1 AND ($2 = '' OR purpose = $2)`, user, string(purpose))
+		`DELETE FROM latch_one_time_tokens WHERE user_id = $1 AND ($2 = '' OR purpose = $2)`, user, string(purpose))
 	if err != nil {
 		return fmt.Errorf("postgres: delete user one-time tokens: %w", err)
 	}
@@ -216,7 +216,7 @@ func (s *Store) DeleteUserOneTimeTokens(ctx context.Context, userID string, purp
 // transaction with the user's row locked, so a code of the old set never
 // works beside the new set, and two racing replacements leave one set. A
 // hash given twice is stored once.
-func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+func (s *AccountStore) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	user, ok := parseID(userID)
 	if !ok {
 		return fmt.Errorf("postgres: replace recovery codes: %w", account.ErrNotFound)
@@ -228,11 +228,11 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes 
 		if err := lockUser(ctx, tx, user); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, user); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM latch_recovery_codes WHERE user_id = $1`, user); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
-			INSERT INTO recovery_codes (user_id, hash) SELECT $1, h FROM unnest($2::text[]) AS h
+			INSERT INTO latch_recovery_codes (user_id, hash) SELECT $1, h FROM unnest($2::text[]) AS h
 			ON CONFLICT DO NOTHING`, user, hashes)
 		return err
 	})
@@ -244,12 +244,12 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes 
 
 // UseRecoveryCode implements [account.RecoveryCodeStore]: the DELETE
 // decides, so of concurrent uses of one code only one deletes a row.
-func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error) {
+func (s *AccountStore) UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error) {
 	user, ok := parseID(userID)
 	if !ok || !storable(hash) {
 		return false, nil
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1 AND hash = $2`, user, hash)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_recovery_codes WHERE user_id = $1 AND hash = $2`, user, hash)
 	if err != nil {
 		return false, fmt.Errorf("postgres: use recovery code: %w", err)
 	}
@@ -257,21 +257,21 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) (bool,
 }
 
 // RecoveryCodesLeft implements [account.RecoveryCodeStore].
-func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+func (s *AccountStore) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
 	user, ok := parseID(userID)
 	if !ok {
 		return 0, nil
 	}
 	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM recovery_codes WHERE user_id = $1`, user).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM latch_recovery_codes WHERE user_id = $1`, user).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: recovery codes left: %w", err)
 	}
 	return n, nil
 }
 
 // DeleteExpiredOneTimeTokens implements [account.OneTimeTokenStore].
-func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM one_time_tokens WHERE expires_at <= $1`, now)
+func (s *AccountStore) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latch_one_time_tokens WHERE expires_at <= $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete expired one-time tokens: %w", err)
 	}
@@ -281,7 +281,7 @@ func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (
 // CountSessions counts the unexpired sessions, for a metrics gauge.
 func (s *Store) CountSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE expires_at > $1`, now).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM latch_sessions WHERE expires_at > $1`, now).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: count sessions: %w", err)
 	}
 	return n, nil

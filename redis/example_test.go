@@ -21,7 +21,7 @@ func ExampleOpen() {
 	}
 	defer sessions.Close()
 
-	db, err := sqlite.Open(ctx, "latch.db") // or postgres.Open
+	db, err := sqlite.OpenAccounts(ctx, "latch.db") // or postgres.OpenAccounts
 	if err != nil {
 		log.Fatal(err)
 	}

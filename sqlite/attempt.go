@@ -20,7 +20,7 @@ func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule 
 	lo := hi - rule.Window.Milliseconds()
 	var wait time.Duration
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE key = ? AND at < ?`, key, lo); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM latch_attempts WHERE key = ? AND at < ?`, key, lo); err != nil {
 			return err
 		}
 		var (
@@ -28,13 +28,13 @@ func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule 
 			last sql.NullInt64
 		)
 		if err := tx.QueryRowContext(ctx,
-			`SELECT count(*), max(at) FROM attempts WHERE key = ? AND at > ? AND at <= ?`, key, lo, hi).Scan(&n, &last); err != nil {
+			`SELECT count(*), max(at) FROM latch_attempts WHERE key = ? AND at > ? AND at <= ?`, key, lo, hi).Scan(&n, &last); err != nil {
 			return err
 		}
 		if wait = rule.Wait(n, fromNullMillis(last), at); wait > 0 {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO attempts (key, at) VALUES (?, ?)`, key, hi)
+		_, err := tx.ExecContext(ctx, `INSERT INTO latch_attempts (key, at) VALUES (?, ?)`, key, hi)
 		return err
 	})
 	if err != nil {
@@ -45,8 +45,8 @@ func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule 
 
 // RemoveAttempt implements [throttle.Store].
 func (s *Store) RemoveAttempt(ctx context.Context, key string, at time.Time) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM attempts WHERE rowid IN
-		(SELECT rowid FROM attempts WHERE key = ? AND at = ? LIMIT 1)`, key, millis(at))
+	_, err := s.write.ExecContext(ctx, `DELETE FROM latch_attempts WHERE rowid IN
+		(SELECT rowid FROM latch_attempts WHERE key = ? AND at = ? LIMIT 1)`, key, millis(at))
 	if err != nil {
 		return fmt.Errorf("sqlite: remove attempt: %w", err)
 	}
@@ -62,7 +62,7 @@ func (s *Store) Attempts(ctx context.Context, key string, now time.Time, window 
 		last sql.NullInt64
 	)
 	err := s.read.QueryRowContext(ctx,
-		`SELECT count(*), max(at) FROM attempts WHERE key = ? AND at > ? AND at <= ?`,
+		`SELECT count(*), max(at) FROM latch_attempts WHERE key = ? AND at > ? AND at <= ?`,
 		key, lo, hi).Scan(&n, &last)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("sqlite: attempts: %w", err)
@@ -72,7 +72,7 @@ func (s *Store) Attempts(ctx context.Context, key string, now time.Time, window 
 
 // ResetAttempts implements [throttle.Store].
 func (s *Store) ResetAttempts(ctx context.Context, key string) error {
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM attempts WHERE key = ?`, key); err != nil {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM latch_attempts WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("sqlite: reset attempts: %w", err)
 	}
 	return nil
@@ -80,7 +80,7 @@ func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 
 // DeleteExpiredAttempts implements [throttle.Store].
 func (s *Store) DeleteExpiredAttempts(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM attempts WHERE at < ?`, millis(before))
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latch_attempts WHERE at < ?`, millis(before))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired attempts: %w", err)
 	}

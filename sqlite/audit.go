@@ -12,7 +12,7 @@ import (
 // AddAuditEvent implements [account.AuditStore]. An event with UserID ""
 // belongs to no account (user_id NULL); one naming a user that does not
 // exist is refused with account.ErrNotFound.
-func (s *Store) AddAuditEvent(ctx context.Context, e *account.AuditEvent) error {
+func (s *AccountStore) AddAuditEvent(ctx context.Context, e *account.AuditEvent) error {
 	var user sql.NullInt64
 	if e.UserID != "" {
 		n, ok := parseID(e.UserID)
@@ -23,7 +23,7 @@ func (s *Store) AddAuditEvent(ctx context.Context, e *account.AuditEvent) error 
 	}
 	var id int64
 	err := s.write.QueryRowContext(ctx, `
-		INSERT INTO audit_events (user_id, kind, at, ip, user_agent, detail)
+		INSERT INTO latch_audit_events (user_id, kind, at, ip, user_agent, detail)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
 		user, e.Kind, millis(e.At), e.IP, e.UserAgent, e.Detail).Scan(&id)
 	if isForeignKeyViolation(err) {
@@ -38,13 +38,13 @@ func (s *Store) AddAuditEvent(ctx context.Context, e *account.AuditEvent) error 
 
 // UserAuditEvents implements [account.AuditStore]. Events of the same
 // millisecond come newest (highest id) first.
-func (s *Store) UserAuditEvents(ctx context.Context, userID string, limit int) ([]account.AuditEvent, error) {
+func (s *AccountStore) UserAuditEvents(ctx context.Context, userID string, limit int) ([]account.AuditEvent, error) {
 	user, ok := parseID(userID)
 	if !ok || limit <= 0 {
 		return nil, nil
 	}
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT id, user_id, kind, at, ip, user_agent, detail FROM audit_events
+		SELECT id, user_id, kind, at, ip, user_agent, detail FROM latch_audit_events
 		WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT ?`, user, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user audit events: %w", err)
@@ -66,8 +66,8 @@ func (s *Store) UserAuditEvents(ctx context.Context, userID string, limit int) (
 }
 
 // DeleteAuditEventsBefore implements [account.AuditStore].
-func (s *Store) DeleteAuditEventsBefore(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?`, millis(before))
+func (s *AccountStore) DeleteAuditEventsBefore(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latch_audit_events WHERE at < ?`, millis(before))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete audit events: %w", err)
 	}

@@ -12,17 +12,17 @@ import (
 
 // SetEmail implements [account.CredentialStore]. The unique index on
 // lower(email) refuses another user's address, as at sign-up.
-func (s *Store) SetEmail(ctx context.Context, id, email string, confirmedAt time.Time) error {
+func (s *AccountStore) SetEmail(ctx context.Context, id, email string, confirmedAt time.Time) error {
 	defer s.changed()
 	return s.updateUser(ctx, "set email",
-		`UPDATE users SET email = ?, email_confirmed_at = ? WHERE id = ?`,
+		`UPDATE latch_users SET email = ?, email_confirmed_at = ? WHERE id = ?`,
 		id, email, nullMillis(confirmedAt))
 }
 
 // ConfirmEmail implements [account.CredentialStore]. The address is
 // compared in the UPDATE itself, so a change of address committed first
 // makes an older confirmation link confirm nothing.
-func (s *Store) ConfirmEmail(ctx context.Context, id, email string, at time.Time) (bool, error) {
+func (s *AccountStore) ConfirmEmail(ctx context.Context, id, email string, at time.Time) (bool, error) {
 	defer s.changed()
 	n, ok := parseID(id)
 	if !ok {
@@ -31,7 +31,7 @@ func (s *Store) ConfirmEmail(ctx context.Context, id, email string, at time.Time
 	confirmed := false
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`UPDATE users SET email_confirmed_at = ? WHERE id = ? AND lower(email) = lower(?)`,
+			`UPDATE latch_users SET email_confirmed_at = ? WHERE id = ? AND lower(email) = lower(?)`,
 			millis(at), n, email)
 		if err != nil {
 			return err
@@ -48,16 +48,16 @@ func (s *Store) ConfirmEmail(ctx context.Context, id, email string, at time.Time
 }
 
 // SetTOTP implements [account.CredentialStore].
-func (s *Store) SetTOTP(ctx context.Context, id, secret string) error {
+func (s *AccountStore) SetTOTP(ctx context.Context, id, secret string) error {
 	defer s.changed()
 	return s.updateUser(ctx, "set totp",
-		`UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, id, secret)
+		`UPDATE latch_users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, id, secret)
 }
 
 // UseTOTPStep implements [account.CredentialStore]. The comparison with
 // the last step is part of the UPDATE, and writes are serialised, so of
 // concurrent uses of one code exactly one changes the row.
-func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
+func (s *AccountStore) UseTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
 	n, ok := parseID(id)
 	if !ok {
 		return false, fmt.Errorf("sqlite: use totp step: %w", account.ErrNotFound)
@@ -65,7 +65,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64) (bool, e
 	used := false
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, n, step)
+			`UPDATE latch_users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, n, step)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64) (bool, e
 // "no such user" from "condition false".
 func userExists(ctx context.Context, tx *sql.Tx, id int64) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, id).Scan(&one)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM latch_users WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return account.ErrNotFound
 	}

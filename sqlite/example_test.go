@@ -21,7 +21,7 @@ func ExampleOpen() {
 
 	ctx := context.Background()
 	// The file is created and migrated if needed.
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "latch.db"))
+	store, err := sqlite.OpenAccounts(ctx, filepath.Join(dir, "latch.db"))
 	if err != nil {
 		log.Fatal(err)
 	}

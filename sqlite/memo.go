@@ -16,7 +16,7 @@ import (
 // transaction, one round through database/sql), the user it names.
 const sessionUserSQL = `SELECT s.hash, s.user_id, s.series, s.epoch, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.data,
 	u.id, u.username, u.email, u.password_hash, u.created_at, u.disabled, u.email_confirmed_at, u.totp_secret, u.credential_epoch
-	FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+	FROM latch_sessions s LEFT JOIN latch_users u ON u.id = s.user_id
 	WHERE s.hash = ? AND s.expires_at > ?`
 
 type memoKey struct{}

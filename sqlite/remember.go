@@ -12,15 +12,15 @@ import (
 
 const rememberColumns = `selector, validator_hash, user_id, series, epoch, created_at, last_used_at, expires_at, rotated_at, ip, user_agent`
 
-const findRememberSQL = `SELECT ` + rememberColumns + ` FROM remember_tokens WHERE selector = ? AND expires_at > ?`
+const findRememberSQL = `SELECT ` + rememberColumns + ` FROM latch_remember_tokens WHERE selector = ? AND expires_at > ?`
 
 // pruneRotatedSQL deletes a series' rotated tokens but the newest few
 // (arguments: series, series, how many to keep).
-const pruneRotatedSQL = `DELETE FROM remember_tokens WHERE series = ? AND rotated_at IS NOT NULL
-	AND selector NOT IN (SELECT selector FROM remember_tokens WHERE series = ? AND rotated_at IS NOT NULL
+const pruneRotatedSQL = `DELETE FROM latch_remember_tokens WHERE series = ? AND rotated_at IS NOT NULL
+	AND selector NOT IN (SELECT selector FROM latch_remember_tokens WHERE series = ? AND rotated_at IS NOT NULL
 		ORDER BY rotated_at DESC, selector LIMIT ?)`
 
-const insertRememberSQL = `INSERT INTO remember_tokens (` + rememberColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertRememberSQL = `INSERT INTO latch_remember_tokens (` + rememberColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func rememberArgs(t latch.RememberToken) []any {
 	return []any{
@@ -71,7 +71,7 @@ func (s *Store) RotateRemember(ctx context.Context, oldSelector string, at time.
 	rotated := false
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`UPDATE remember_tokens SET rotated_at = ? WHERE selector = ? AND rotated_at IS NULL`,
+			`UPDATE latch_remember_tokens SET rotated_at = ? WHERE selector = ? AND rotated_at IS NULL`,
 			millis(at), oldSelector)
 		if err != nil {
 			return err
@@ -97,7 +97,7 @@ func (s *Store) RotateRemember(ctx context.Context, oldSelector string, at time.
 
 // DeleteRememberSeries implements [latch.RememberStore].
 func (s *Store) DeleteRememberSeries(ctx context.Context, series string) error {
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM remember_tokens WHERE series = ?`, series); err != nil {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM latch_remember_tokens WHERE series = ?`, series); err != nil {
 		return fmt.Errorf("sqlite: delete remember series: %w", err)
 	}
 	return nil
@@ -121,11 +121,11 @@ func (s *Store) DeleteUserRemember(ctx context.Context, userID string) (int, err
 func deleteUserRemember(ctx context.Context, tx *sql.Tx, userID string) (int, error) {
 	var n int
 	err := tx.QueryRowContext(ctx,
-		`SELECT count(DISTINCT series) FROM remember_tokens WHERE user_id = ?`, userID).Scan(&n)
+		`SELECT count(DISTINCT series) FROM latch_remember_tokens WHERE user_id = ?`, userID).Scan(&n)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM remember_tokens WHERE user_id = ?`, userID); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM latch_remember_tokens WHERE user_id = ?`, userID); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -134,7 +134,7 @@ func deleteUserRemember(ctx context.Context, tx *sql.Tx, userID string) (int, er
 // UserRemember implements [latch.RememberStore].
 func (s *Store) UserRemember(ctx context.Context, userID string, now time.Time) ([]latch.RememberToken, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT `+rememberColumns+` FROM remember_tokens
+		SELECT `+rememberColumns+` FROM latch_remember_tokens
 		WHERE user_id = ? AND rotated_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, selector`, userID, millis(now))
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Store) UserRemember(ctx context.Context, userID string, now time.Time) 
 
 // DeleteExpiredRemember implements [latch.RememberStore].
 func (s *Store) DeleteExpiredRemember(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM remember_tokens WHERE expires_at <= ?`, millis(now))
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latch_remember_tokens WHERE expires_at <= ?`, millis(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired remember tokens: %w", err)
 	}

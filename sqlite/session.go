@@ -12,7 +12,7 @@ import (
 
 const sessionColumns = `hash, user_id, series, epoch, created_at, last_seen_at, expires_at, ip, user_agent, data`
 
-const findSessionSQL = `SELECT ` + sessionColumns + ` FROM sessions WHERE hash = ? AND expires_at > ?`
+const findSessionSQL = `SELECT ` + sessionColumns + ` FROM latch_sessions WHERE hash = ? AND expires_at > ?`
 
 func scanSession(row interface{ Scan(...any) error }) (latch.Session, error) {
 	var (
@@ -26,7 +26,7 @@ func scanSession(row interface{ Scan(...any) error }) (latch.Session, error) {
 
 // FindSession implements [latch.SessionStore].
 func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (latch.Session, bool, error) {
-	if m, ok := ctx.Value(memoKey{}).(*memo); ok {
+	if m, ok := ctx.Value(memoKey{}).(*memo); ok && s.sessionUser != nil {
 		return s.findSessionWithUser(ctx, m, hash, now)
 	}
 	sess, err := scanSession(s.findSession.QueryRowContext(ctx, hash, millis(now)))
@@ -43,7 +43,7 @@ func (s *Store) FindSession(ctx context.Context, hash string, now time.Time) (la
 func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 	defer s.changed()
 	_, err := s.write.ExecContext(ctx,
-		`INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO latch_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sess.Hash, sess.UserID, sess.Series, sess.Epoch,
 		millis(sess.CreatedAt), millis(sess.LastSeenAt), millis(sess.ExpiresAt),
 		sess.IP, sess.UserAgent, sess.Data)
@@ -58,7 +58,7 @@ func (s *Store) CreateSession(ctx context.Context, sess latch.Session) error {
 func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, error) {
 	defer s.changed()
 	res, err := s.write.ExecContext(ctx, `
-		UPDATE sessions SET series = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?, data = ?
+		UPDATE latch_sessions SET series = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?, data = ?
 		WHERE hash = ?`,
 		sess.Series, millis(sess.LastSeenAt), millis(sess.ExpiresAt), sess.IP, sess.UserAgent, sess.Data, sess.Hash)
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *Store) UpdateSession(ctx context.Context, sess latch.Session) (bool, er
 func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires time.Time) error {
 	defer s.changed()
 	_, err := s.write.ExecContext(ctx,
-		`UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE hash = ?`,
+		`UPDATE latch_sessions SET last_seen_at = ?, expires_at = ? WHERE hash = ?`,
 		millis(lastSeen), millis(expires), hash)
 	if err != nil {
 		return fmt.Errorf("sqlite: touch session: %w", err)
@@ -83,7 +83,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, lastSeen, expires
 // DeleteSession implements [latch.SessionStore].
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	defer s.changed()
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash); err != nil {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM latch_sessions WHERE hash = ?`, hash); err != nil {
 		return fmt.Errorf("sqlite: delete session: %w", err)
 	}
 	return nil
@@ -94,7 +94,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (int, error) {
 	defer s.changed()
 	res, err := s.write.ExecContext(ctx,
-		`DELETE FROM sessions WHERE user_id = ? AND user_id <> '' AND hash <> ?`, userID, except)
+		`DELETE FROM latch_sessions WHERE user_id = ? AND user_id <> '' AND hash <> ?`, userID, except)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete user sessions: %w", err)
 	}
@@ -106,7 +106,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, except string) (
 func (s *Store) DeleteSeriesSessions(ctx context.Context, series string) error {
 	defer s.changed()
 	_, err := s.write.ExecContext(ctx,
-		`DELETE FROM sessions WHERE series = ? AND series <> ''`, series)
+		`DELETE FROM latch_sessions WHERE series = ? AND series <> ''`, series)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete series sessions: %w", err)
 	}
@@ -117,7 +117,7 @@ func (s *Store) DeleteSeriesSessions(ctx context.Context, series string) error {
 // nothing.
 func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) ([]latch.Session, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT `+sessionColumns+` FROM sessions
+		SELECT `+sessionColumns+` FROM latch_sessions
 		WHERE user_id = ? AND user_id <> '' AND expires_at > ?
 		ORDER BY created_at DESC, hash`, userID, millis(now))
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 // DeleteExpiredSessions implements [latch.SessionStore].
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	defer s.changed()
-	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, millis(now))
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latch_sessions WHERE expires_at <= ?`, millis(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired sessions: %w", err)
 	}

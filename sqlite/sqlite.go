@@ -1,19 +1,27 @@
-// Package sqlite keeps latch's sessions, remember-me tokens, rate-limit
-// attempts and user accounts in one SQLite database file, through the
-// pure-Go driver modernc.org/sqlite (no cgo, nothing to install).
+// Package sqlite keeps latch's sessions, remember-me tokens and rate-limit
+// attempts — and, with the account package, user accounts — in one SQLite
+// database file, through the pure-Go driver modernc.org/sqlite (no cgo,
+// nothing to install).
 //
-// [Open] creates the file if needed and brings its schema up to date with
-// the migrations embedded in this package, so a fresh path is all it takes:
+// [Open] creates the file if needed and brings latch's tables up to date
+// with the migrations embedded in this package, so a path is all it takes:
 //
-//	store, err := sqlite.Open(ctx, "latch.db")
+//	store, err := sqlite.Open(ctx, "app.db")
 //	if err != nil {
 //		return err
 //	}
 //	defer store.Close()
 //
-// A [*Store] is a [latch.Store], a [throttle.Store] and an
-// [account.Backend]: users with their credentials, API tokens, one-time
-// tokens, recovery codes and audit log.
+// A [*Store] is a [latch.Store] and a [throttle.Store]: all the root
+// package needs, for an application that keeps its own users. It creates
+// only its own tables — latch_sessions, latch_remember_tokens and
+// latch_attempts, with their own goose version table latch_schema_sessions
+// — so it lives beside the application's tables (and the application's own
+// migrations, goose's or any other) in the same file. [OpenAccounts] adds
+// the account package's tables (latch_users and what belongs to users,
+// version table latch_schema_accounts) and returns an [*AccountStore], an
+// [account.Backend] as well. A database made by latch before the tables
+// had their prefix is converted when it is opened, every row kept.
 //
 // # Concurrency
 //
@@ -36,15 +44,15 @@
 //
 // # Users and sessions
 //
-// The sessions and remember_tokens tables keep user ids as text with no
-// foreign key to users, so that applications with their own users table
-// can use the Store for sessions alone. [Store.DeleteUser] removes the
-// user's sessions and remember-me tokens from this database as well; when
-// sessions live elsewhere (see [latch.JoinStores]), deleting an account
-// revokes them through the latch manager. Everything else kept for a
-// user (API tokens, one-time tokens, recovery codes, audit events) has a
-// foreign key to users that cascades, and storing such a record for a user
-// who does not exist is refused with [account.ErrNotFound].
+// The session tables keep user ids as text with no foreign key, so that
+// applications with their own users table can use the Store for sessions
+// alone. [AccountStore.DeleteUser] removes the user's sessions and
+// remember-me tokens from this database as well; when sessions live
+// elsewhere (see [latch.JoinStores]), deleting an account revokes them
+// through the latch manager. Everything else kept for a user (API tokens,
+// one-time tokens, recovery codes, audit events) has a foreign key to
+// latch_users that cascades, and storing such a record for a user who does
+// not exist is refused with [account.ErrNotFound].
 //
 // User ids are SQLite integers written as decimal strings. A string that
 // is not one exactly ("abc", "07", " 7") names no user.
@@ -56,14 +64,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/database"
 	"modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -73,7 +79,7 @@ import (
 	"github.com/latchgo/latch/throttle"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
 // Parameters every connection is opened with. busy_timeout makes a writer
@@ -88,12 +94,13 @@ const (
 	readerParams = connParams + "&_query_only=1"
 )
 
-// Store is latch's SQLite backend. Create it with [Open]; it is safe for
-// concurrent use.
+// Store is latch's SQLite session store. Create it with [Open]; it is safe
+// for concurrent use.
 type Store struct {
-	write *sql.DB // one connection: every write
-	read  *sql.DB // query_only connections: every read
-	goose *goose.Provider
+	write    *sql.DB // one connection: every write
+	read     *sql.DB // query_only connections: every read
+	sessions *goose.Provider
+	accounts *goose.Provider // nil unless opened with OpenAccounts
 
 	// Hot-path reads, prepared once at Open on the reader pool: every
 	// request reads its session and user, every API request its token.
@@ -109,17 +116,37 @@ type Store struct {
 	stopFeed func()
 }
 
+// AccountStore is a Store with the account package's tables: an
+// [account.Backend] as well. Create it with [OpenAccounts].
+type AccountStore struct {
+	*Store
+}
+
 var (
 	_ latch.Store         = (*Store)(nil)
 	_ latch.ChangeTracker = (*Store)(nil)
 	_ throttle.Store      = (*Store)(nil)
-	_ account.Backend     = (*Store)(nil)
+	_ account.Backend     = (*AccountStore)(nil)
 )
 
 // Open opens the SQLite database at path (a file name, not a URI), creating
-// the file if it does not exist, and applies the embedded migrations that
-// it lacks. Close the Store when done.
+// the file if it does not exist, and creates or updates latch's session
+// tables, and nothing else. Close the Store when done.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, false)
+}
+
+// OpenAccounts is Open with the account package's tables too: users, API
+// tokens, one-time tokens, recovery codes and the audit log.
+func OpenAccounts(ctx context.Context, path string) (*AccountStore, error) {
+	s, err := open(ctx, path, true)
+	if err != nil {
+		return nil, err
+	}
+	return &AccountStore{Store: s}, nil
+}
+
+func open(ctx context.Context, path string, accounts bool) (*Store, error) {
 	switch {
 	case path == "", path == ":memory:", strings.HasPrefix(path, "file:"), strings.Contains(path, "?"):
 		// An in-memory database would be a different one on each of the
@@ -139,7 +166,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, accounts); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: migrate: %w", err)
 	}
@@ -155,18 +182,23 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.read.SetConnMaxLifetime(0)
 	s.read.SetConnMaxIdleTime(0)
 
-	for _, p := range []struct {
+	type prepared struct {
 		stmt  **sql.Stmt
 		query string
-	}{
+	}
+	stmts := []prepared{
 		{&s.findSession, findSessionSQL},
 		{&s.findRemember, findRememberSQL},
-		{&s.userByID, userByIDSQL},
-		{&s.userByEmail, userByEmailSQL},
-		{&s.userByUsername, userByUsernameSQL},
-		{&s.apiTokenByHash, apiTokenByHashSQL},
-		{&s.sessionUser, sessionUserSQL},
-	} {
+	}
+	if accounts {
+		stmts = append(stmts,
+			prepared{&s.userByID, userByIDSQL},
+			prepared{&s.userByEmail, userByEmailSQL},
+			prepared{&s.userByUsername, userByUsernameSQL},
+			prepared{&s.apiTokenByHash, apiTokenByHashSQL},
+			prepared{&s.sessionUser, sessionUserSQL})
+	}
+	for _, p := range stmts {
 		if *p.stmt, err = s.read.PrepareContext(ctx, p.query); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -203,77 +235,22 @@ func isBusy(err error) bool {
 	return errors.As(err, &serr) && serr.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
-// migrate applies the embedded migrations that the database lacks.
-//
-// Two processes opening a new file at the same time may both see the same
-// migration pending. Their transactions are serialised by the write lock
-// (BEGIN IMMEDIATE); the second one then fails, either on the schema the
-// first one created or in onceStore.Insert, and rolls back whole. migrate
-// then sees the migration applied and carries on from there.
-func (s *Store) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	std, err := database.NewStore(database.DialectSQLite3, goose.DefaultTablename)
-	if err != nil {
-		return err
-	}
-	ext, ok := std.(database.StoreExtender)
-	if !ok {
-		return errors.New("goose's sqlite3 store lacks TableExists")
-	}
-	s.goose, err = goose.NewProvider(goose.DialectCustom, s.write, fsys,
-		goose.WithStore(onceStore{ext}))
-	if err != nil {
-		return err
-	}
-	for {
-		_, err := s.goose.Up(ctx)
-		if err == nil {
-			return nil
-		}
-		var perr *goose.PartialError
-		if !errors.As(err, &perr) || perr.Failed == nil || perr.Failed.Source == nil {
-			return err
-		}
-		v, verr := s.goose.GetDBVersion(ctx)
-		if verr != nil || v < perr.Failed.Source.Version {
-			return err // a real failure, not a lost race
-		}
-	}
-}
-
-// errAppliedMeanwhile aborts the transaction of a migration that another
-// process applied while this one waited for the write lock.
-var errAppliedMeanwhile = errors.New("migration applied by another process")
-
-// onceStore is goose's own sqlite3 version store, except that recording a
-// migration that is already recorded fails, which rolls back the
-// migration's transaction instead of applying it twice.
-type onceStore struct {
-	database.StoreExtender
-}
-
-func (s onceStore) Insert(ctx context.Context, db database.DBTxConn, req database.InsertRequest) error {
-	if req.Version > 0 { // 0 is goose's marker of a new version table, not a migration
-		m, err := s.GetMigration(ctx, db, req.Version)
-		switch {
-		case err == nil && m.IsApplied:
-			return errAppliedMeanwhile
-		case err != nil && !errors.Is(err, database.ErrVersionNotFound):
-			return err
-		}
-	}
-	return s.StoreExtender.Insert(ctx, db, req)
-}
-
-// SchemaVersion returns the version of the newest migration applied to the
-// database.
+// SchemaVersion returns the version of the newest migration applied to
+// latch's session tables.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	v, err := s.goose.GetDBVersion(ctx)
+	v, err := s.sessions.GetDBVersion(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	return v, nil
+}
+
+// AccountsSchemaVersion returns the version of the newest migration
+// applied to the account package's tables.
+func (s *AccountStore) AccountsSchemaVersion(ctx context.Context) (int64, error) {
+	v, err := s.accounts.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: accounts schema version: %w", err)
 	}
 	return v, nil
 }

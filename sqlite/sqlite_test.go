@@ -24,10 +24,11 @@ import (
 	"github.com/latchgo/latch/throttle"
 )
 
-// open opens the database at path and closes it when the test ends.
-func open(t testing.TB, path string) *sqlite.Store {
+// open opens the database at path with the account tables and closes it
+// when the test ends.
+func open(t testing.TB, path string) *sqlite.AccountStore {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), path)
+	s, err := sqlite.OpenAccounts(context.Background(), path)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -39,7 +40,7 @@ func open(t testing.TB, path string) *sqlite.Store {
 	return s
 }
 
-func newStore(t testing.TB) *sqlite.Store {
+func newStore(t testing.TB) *sqlite.AccountStore {
 	return open(t, filepath.Join(t.TempDir(), "latch.db"))
 }
 
@@ -141,7 +142,7 @@ func TestPragmas(t *testing.T) {
 
 func TestReaderPoolIsReadOnly(t *testing.T) {
 	_, read := newStore(t).Pools()
-	if _, err := read.ExecContext(t.Context(), "DELETE FROM users"); err == nil {
+	if _, err := read.ExecContext(t.Context(), "DELETE FROM latch_users"); err == nil {
 		t.Error("a write through the reader pool succeeded, want an error")
 	}
 }
@@ -149,7 +150,7 @@ func TestReaderPoolIsReadOnly(t *testing.T) {
 func TestDurableAcrossReopen(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "latch.db")
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.OpenAccounts(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 // exits at once, without closing the store, as a crash would.
 func TestDurableAcrossCrash(t *testing.T) {
 	if path := os.Getenv("LATCH_SQLITE_CRASH_DB"); path != "" {
-		s, err := sqlite.Open(context.Background(), path)
+		s, err := sqlite.OpenAccounts(context.Background(), path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -255,11 +256,11 @@ func TestConcurrentFirstOpen(t *testing.T) {
 
 func testConcurrentFirstOpen(t *testing.T, path string) {
 	const n = 4
-	stores := make([]*sqlite.Store, n)
+	stores := make([]*sqlite.AccountStore, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { stores[i], errs[i] = sqlite.Open(t.Context(), path) })
+		wg.Go(func() { stores[i], errs[i] = sqlite.OpenAccounts(t.Context(), path) })
 	}
 	wg.Wait()
 	for i, s := range stores {
@@ -273,11 +274,8 @@ func testConcurrentFirstOpen(t *testing.T, path string) {
 	if t.Failed() {
 		return
 	}
-	wantVersion := latestMigration(t)
 	for i, s := range stores {
-		if v, err := s.SchemaVersion(t.Context()); err != nil || v != wantVersion {
-			t.Errorf("Store #%d: SchemaVersion = %d, %v; want %d", i, v, err, wantVersion)
-		}
+		checkVersions(t, s, fmt.Sprintf("Store #%d", i))
 	}
 	checkAppliedOnce(t, stores[0])
 }
@@ -297,7 +295,7 @@ func TestConcurrentWritersAcrossStores(t *testing.T) {
 		mu      sync.Mutex
 		allowed int
 	)
-	for i, s := range []*sqlite.Store{a, b, a, b} {
+	for i, s := range []*sqlite.AccountStore{a, b, a, b} {
 		for j := range perStore / 2 {
 			wg.Go(func() {
 				wait, err := s.TakeAttempt(ctx, "shared", now, rule)
@@ -342,16 +340,12 @@ func TestAttemptsShared(t *testing.T) {
 func TestMigrationsIdempotent(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "latch.db")
-	want := latestMigration(t)
 	for i := range 3 {
-		s, err := sqlite.Open(ctx, path)
+		s, err := sqlite.OpenAccounts(ctx, path)
 		if err != nil {
 			t.Fatalf("Open #%d: %v", i+1, err)
 		}
-		v, err := s.SchemaVersion(ctx)
-		if err != nil || v != want {
-			t.Errorf("Open #%d: SchemaVersion = %d, %v; want %d", i+1, v, err, want)
-		}
+		checkVersions(t, s, fmt.Sprintf("Open #%d", i+1))
 		checkAppliedOnce(t, s)
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
@@ -359,10 +353,10 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 }
 
-// latestMigration is the version of the newest file in migrations/.
-func latestMigration(t *testing.T) int64 {
+// latestMigration is the version of the newest file in migrations/dir.
+func latestMigration(t *testing.T, dir string) int64 {
 	t.Helper()
-	entries, err := os.ReadDir("migrations")
+	entries, err := os.ReadDir(filepath.Join("migrations", dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,32 +372,47 @@ func latestMigration(t *testing.T) int64 {
 	return latest
 }
 
-// checkAppliedOnce checks that goose recorded every migration once.
-func checkAppliedOnce(t *testing.T, s *sqlite.Store) {
+// checkVersions checks that both sets of tables are at their newest
+// migration.
+func checkVersions(t *testing.T, s *sqlite.AccountStore, what string) {
 	t.Helper()
-	_, read := s.Pools()
-	rows, err := read.QueryContext(t.Context(),
-		`SELECT version_id, count(*) FROM goose_db_version GROUP BY version_id HAVING count(*) > 1`)
-	if err != nil {
-		t.Fatal(err)
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v != latestMigration(t, "sessions") {
+		t.Errorf("%s: SchemaVersion = %d, %v; want %d", what, v, err, latestMigration(t, "sessions"))
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var v, n int64
-		if err := rows.Scan(&v, &n); err != nil {
-			t.Fatal(err)
-		}
-		t.Errorf("migration %d recorded %d times", v, n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	if v, err := s.AccountsSchemaVersion(t.Context()); err != nil || v != latestMigration(t, "accounts") {
+		t.Errorf("%s: AccountsSchemaVersion = %d, %v; want %d", what, v, err, latestMigration(t, "accounts"))
 	}
 }
 
-// TestUpgradeFromFirstSchema opens a database made by the first
-// migration alone, with a user in it, as a site that ran an older latch
-// has: Open adds the account tables, and the user keeps working with the
-// new columns' defaults.
+// checkAppliedOnce checks that goose recorded every migration once, in
+// the version tables of both sets of tables.
+func checkAppliedOnce(t *testing.T, s *sqlite.AccountStore) {
+	t.Helper()
+	_, read := s.Pools()
+	for _, table := range []string{"latch_schema_sessions", "latch_schema_accounts"} {
+		rows, err := read.QueryContext(t.Context(),
+			`SELECT version_id, count(*) FROM `+table+` GROUP BY version_id HAVING count(*) > 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var v, n int64
+			if err := rows.Scan(&v, &n); err != nil {
+				t.Fatal(err)
+			}
+			t.Errorf("%s: migration %d recorded %d times", table, v, n)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+}
+
+// TestUpgradeFromFirstSchema opens a database made by the first migration
+// of the earliest latch alone, with a user in it: OpenAccounts brings it
+// through the rest of that layout's migrations, converts it to today's, and
+// the user keeps working with the new columns' defaults.
 func TestUpgradeFromFirstSchema(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "latch.db")
@@ -411,7 +420,7 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations/legacy"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,9 +437,7 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 	}
 
 	s := open(t, path)
-	if v, err := s.SchemaVersion(ctx); err != nil || v != latestMigration(t) {
-		t.Fatalf("SchemaVersion after the upgrade = %d, %v; want %d", v, err, latestMigration(t))
-	}
+	checkVersions(t, s, "after the upgrade")
 	u, err := s.UserByEmail(ctx, "veteran@example.com")
 	if err != nil {
 		t.Fatalf("the existing user after the upgrade: %v", err)
@@ -462,7 +469,7 @@ func TestOpenRejects(t *testing.T) {
 		filepath.Join(dir, "query.db") + "?mode=ro",
 		filepath.Join(dir, "no-such-dir", "latch.db"),
 	} {
-		if s, err := sqlite.Open(t.Context(), path); err == nil {
+		if s, err := sqlite.OpenAccounts(t.Context(), path); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) succeeded, want an error", path)
 		}
@@ -609,7 +616,7 @@ func BenchmarkUserByID(b *testing.B) {
 // session's own user.
 func TestRequestMemo(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "memo.db"))
+	s, err := sqlite.OpenAccounts(ctx, filepath.Join(t.TempDir(), "memo.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

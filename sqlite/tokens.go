@@ -16,7 +16,7 @@ import (
 const apiTokenColumns = `id, user_id, name, hash, epoch, created_at, last_used_at, expires_at`
 
 // apiTokenByHashSQL runs on every API request, so it is prepared at Open.
-const apiTokenByHashSQL = `SELECT ` + apiTokenColumns + ` FROM api_tokens
+const apiTokenByHashSQL = `SELECT ` + apiTokenColumns + ` FROM latch_api_tokens
 	WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)`
 
 func scanAPIToken(row interface{ Scan(...any) error }) (account.APIToken, error) {
@@ -42,14 +42,14 @@ func isForeignKeyViolation(err error) bool {
 
 // CreateAPIToken implements [account.APITokenStore]. A token of a user
 // that does not exist is refused with account.ErrNotFound.
-func (s *Store) CreateAPIToken(ctx context.Context, t *account.APIToken) error {
+func (s *AccountStore) CreateAPIToken(ctx context.Context, t *account.APIToken) error {
 	user, ok := parseID(t.UserID)
 	if !ok {
 		return fmt.Errorf("sqlite: create api token: %w", account.ErrNotFound)
 	}
 	var id int64
 	err := s.write.QueryRowContext(ctx, `
-		INSERT INTO api_tokens (user_id, name, hash, epoch, created_at, last_used_at, expires_at)
+		INSERT INTO latch_api_tokens (user_id, name, hash, epoch, created_at, last_used_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		user, t.Name, t.Hash, t.Epoch, millis(t.CreatedAt), nullMillis(t.LastUsedAt), nullMillis(t.ExpiresAt)).Scan(&id)
 	if isForeignKeyViolation(err) {
@@ -63,7 +63,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *account.APIToken) error {
 }
 
 // APITokenByHash implements [account.APITokenStore].
-func (s *Store) APITokenByHash(ctx context.Context, hash string, now time.Time) (*account.APIToken, error) {
+func (s *AccountStore) APITokenByHash(ctx context.Context, hash string, now time.Time) (*account.APIToken, error) {
 	t, err := scanAPIToken(s.apiTokenByHash.QueryRowContext(ctx, hash, millis(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: api token by hash: %w", account.ErrNotFound)
@@ -76,12 +76,12 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string, now time.Time) 
 
 // UserAPITokens implements [account.APITokenStore]. Expired tokens are
 // listed too, so that their owner can see and delete them.
-func (s *Store) UserAPITokens(ctx context.Context, userID string) ([]account.APIToken, error) {
+func (s *AccountStore) UserAPITokens(ctx context.Context, userID string) ([]account.APIToken, error) {
 	user, ok := parseID(userID)
 	if !ok {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens
+	rows, err := s.read.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM latch_api_tokens
 		WHERE user_id = ? ORDER BY created_at DESC, id DESC`, user)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user api tokens: %w", err)
@@ -95,13 +95,13 @@ func (s *Store) UserAPITokens(ctx context.Context, userID string) ([]account.API
 
 // DeleteAPIToken implements [account.APITokenStore]. The owner is part of
 // the DELETE's condition, so a token id of another user matches nothing.
-func (s *Store) DeleteAPIToken(ctx context.Context, userID, id string) error {
+func (s *AccountStore) DeleteAPIToken(ctx context.Context, userID, id string) error {
 	user, okUser := parseID(userID)
 	tok, okTok := parseID(id)
 	if !okUser || !okTok {
 		return fmt.Errorf("sqlite: delete api token: %w", account.ErrNotFound)
 	}
-	res, err := s.write.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = ? AND user_id = ?`, tok, user)
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latch_api_tokens WHERE id = ? AND user_id = ?`, tok, user)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete api token: %w", err)
 	}
@@ -114,12 +114,12 @@ func (s *Store) DeleteAPIToken(ctx context.Context, userID, id string) error {
 }
 
 // DeleteUserAPITokens implements [account.APITokenStore].
-func (s *Store) DeleteUserAPITokens(ctx context.Context, userID string) (int, error) {
+func (s *AccountStore) DeleteUserAPITokens(ctx context.Context, userID string) (int, error) {
 	user, ok := parseID(userID)
 	if !ok {
 		return 0, nil
 	}
-	res, err := s.write.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = ?`, user)
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latch_api_tokens WHERE user_id = ?`, user)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete user api tokens: %w", err)
 	}
@@ -128,12 +128,12 @@ func (s *Store) DeleteUserAPITokens(ctx context.Context, userID string) (int, er
 
 // TouchAPIToken implements [account.APITokenStore]. A token deleted in
 // the meantime is not an error: the request it authenticated may finish.
-func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
+func (s *AccountStore) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
 	tok, ok := parseID(id)
 	if !ok {
 		return nil
 	}
-	if _, err := s.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, millis(at), tok); err != nil {
+	if _, err := s.write.ExecContext(ctx, `UPDATE latch_api_tokens SET last_used_at = ? WHERE id = ?`, millis(at), tok); err != nil {
 		return fmt.Errorf("sqlite: touch api token: %w", err)
 	}
 	return nil
@@ -143,17 +143,17 @@ const oneTimeTokenColumns = `hash, user_id, purpose, email, epoch, created_at, e
 
 // CreateOneTimeToken implements [account.OneTimeTokenStore]: the user's
 // older tokens of the same purpose are deleted in the same transaction.
-func (s *Store) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) error {
+func (s *AccountStore) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) error {
 	user, ok := parseID(t.UserID)
 	if !ok {
 		return fmt.Errorf("sqlite: create one-time token: %w", account.ErrNotFound)
 	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
-			`DELETE FROM one_time_tokens WHERE user_id = ? AND purpose = ?`, user, string(t.Purpose)); err != nil {
+			`DELETE FROM latch_one_time_tokens WHERE user_id = ? AND purpose = ?`, user, string(t.Purpose)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO one_time_tokens (`+oneTimeTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO latch_one_time_tokens (`+oneTimeTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			t.Hash, user, string(t.Purpose), t.Email, t.Epoch, millis(t.CreatedAt), millis(t.ExpiresAt))
 		if isForeignKeyViolation(err) {
 			return account.ErrNotFound
@@ -168,14 +168,14 @@ func (s *Store) CreateOneTimeToken(ctx context.Context, t account.OneTimeToken) 
 
 // ConsumeOneTimeToken implements [account.OneTimeTokenStore] with one
 // DELETE … RETURNING: only the statement that deletes the row gets it.
-func (s *Store) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose, hash string, now time.Time) (account.OneTimeToken, error) {
+func (s *AccountStore) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose, hash string, now time.Time) (account.OneTimeToken, error) {
 	var (
 		t                account.OneTimeToken
 		user             int64
 		created, expires int64
 	)
 	err := s.write.QueryRowContext(ctx, `
-		DELETE FROM one_time_tokens WHERE hash = ? AND purpose = ? AND expires_at > ?
+		DELETE FROM latch_one_time_tokens WHERE hash = ? AND purpose = ? AND expires_at > ?
 		RETURNING `+oneTimeTokenColumns, hash, string(purpose), millis(now)).
 		Scan(&t.Hash, &user, &t.Purpose, &t.Email, &t.Epoch, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -189,17 +189,17 @@ func (s *Store) ConsumeOneTimeToken(ctx context.Context, purpose account.Purpose
 }
 
 // DeleteUserOneTimeTokens implements [account.OneTimeTokenStore].
-func (s *Store) DeleteUserOneTimeTokens(ctx context.Context, userID string, purpose account.Purpose) error {
+func (s *AccountStore) DeleteUserOneTimeTokens(ctx context.Context, userID string, purpose account.Purpose) error {
 	user, ok := parseID(userID)
 	if !ok {
 		return nil
 	}
 	var err error
 	if purpose == "" {
-		_, err = s.write.ExecContext(ctx, `DELETE FROM one_time_tokens WHERE user_id = ?`, user)
+		_, err = s.write.ExecContext(ctx, `DELETE FROM latch_one_time_tokens WHERE user_id = ?`, user)
 	} else {
 		_, err = s.write.ExecContext(ctx,
-			`DELETE FROM one_time_tokens WHERE user_id = ? AND purpose = ?`, user, string(purpose))
+			`DELETE FROM latch_one_time_tokens WHERE user_id = ? AND purpose = ?`, user, string(purpose))
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: delete user one-time tokens: %w", err)
@@ -210,7 +210,7 @@ func (s *Store) DeleteUserOneTimeTokens(ctx context.Context, userID string, purp
 // ReplaceRecoveryCodes implements [account.RecoveryCodeStore] in one
 // transaction, so a code of the old set never works beside the new set.
 // A hash given twice is stored once.
-func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+func (s *AccountStore) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
 	user, ok := parseID(userID)
 	if !ok {
 		return fmt.Errorf("sqlite: replace recovery codes: %w", account.ErrNotFound)
@@ -221,12 +221,12 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes 
 		if err := userExists(ctx, tx, user); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, user); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM latch_recovery_codes WHERE user_id = ?`, user); err != nil {
 			return err
 		}
 		for _, h := range hashes {
 			if _, err := tx.ExecContext(ctx,
-				`INSERT INTO recovery_codes (user_id, hash) VALUES (?, ?) ON CONFLICT DO NOTHING`, user, h); err != nil {
+				`INSERT INTO latch_recovery_codes (user_id, hash) VALUES (?, ?) ON CONFLICT DO NOTHING`, user, h); err != nil {
 				return err
 			}
 		}
@@ -240,12 +240,12 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes 
 
 // UseRecoveryCode implements [account.RecoveryCodeStore]: the DELETE
 // decides, so of concurrent uses of one code only one deletes a row.
-func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error) {
+func (s *AccountStore) UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error) {
 	user, ok := parseID(userID)
 	if !ok {
 		return false, nil
 	}
-	res, err := s.write.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ? AND hash = ?`, user, hash)
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latch_recovery_codes WHERE user_id = ? AND hash = ?`, user, hash)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: use recovery code: %w", err)
 	}
@@ -257,22 +257,22 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) (bool,
 }
 
 // RecoveryCodesLeft implements [account.RecoveryCodeStore].
-func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+func (s *AccountStore) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
 	user, ok := parseID(userID)
 	if !ok {
 		return 0, nil
 	}
 	var n int
 	if err := s.read.QueryRowContext(ctx,
-		`SELECT count(*) FROM recovery_codes WHERE user_id = ?`, user).Scan(&n); err != nil {
+		`SELECT count(*) FROM latch_recovery_codes WHERE user_id = ?`, user).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: recovery codes left: %w", err)
 	}
 	return n, nil
 }
 
 // DeleteExpiredOneTimeTokens implements [account.OneTimeTokenStore].
-func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM one_time_tokens WHERE expires_at <= ?`, millis(now))
+func (s *AccountStore) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latch_one_time_tokens WHERE expires_at <= ?`, millis(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired one-time tokens: %w", err)
 	}
@@ -282,7 +282,7 @@ func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (
 // CountSessions counts the unexpired sessions, for a metrics gauge.
 func (s *Store) CountSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE expires_at > ?`, millis(now)).Scan(&n); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions WHERE expires_at > ?`, millis(now)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count sessions: %w", err)
 	}
 	return n, nil

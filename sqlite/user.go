@@ -16,10 +16,10 @@ import (
 const userColumns = `id, username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch`
 
 const (
-	userByIDSQL    = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
-	userByEmailSQL = `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower(?)`
+	userByIDSQL    = `SELECT ` + userColumns + ` FROM latch_users WHERE id = ?`
+	userByEmailSQL = `SELECT ` + userColumns + ` FROM latch_users WHERE lower(email) = lower(?)`
 	// userByUsernameSQL is what every profile page runs.
-	userByUsernameSQL = `SELECT ` + userColumns + ` FROM users WHERE lower(username) = lower(?)`
+	userByUsernameSQL = `SELECT ` + userColumns + ` FROM latch_users WHERE lower(username) = lower(?)`
 )
 
 func scanUser(row interface{ Scan(...any) error }) (account.User, error) {
@@ -51,14 +51,14 @@ func oneUser(row *sql.Row, op string) (*account.User, error) {
 // CreateUser implements [account.Store]. The unique indexes on
 // lower(username) and lower(email) refuse a clash even between racing
 // sign-ups, from this process or another.
-func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
+func (s *AccountStore) CreateUser(ctx context.Context, u *account.User) error {
 	defer s.changed()
 	var id int64
 	err := s.write.QueryRowContext(ctx, `
-		INSERT INTO users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		INSERT INTO latch_users (username, email, password_hash, created_at, disabled, email_confirmed_at, totp_secret, credential_epoch, username_skeleton)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Username, u.Email, u.PasswordHash, millis(u.CreatedAt), boolInt(u.Disabled),
-		nullMillis(u.EmailConfirmedAt), u.TOTPSecret, u.Epoch).Scan(&id)
+		nullMillis(u.EmailConfirmedAt), u.TOTPSecret, u.Epoch, account.UsernameSkeleton(u.Username)).Scan(&id)
 	if err != nil {
 		if taken := uniqueViolation(err); taken != nil {
 			return fmt.Errorf("sqlite: create user: %w", taken)
@@ -72,17 +72,19 @@ func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
 // uniqueViolation maps SQLite's report of a clash on one of the users
 // table's unique indexes to the account error it means, or returns nil.
 // SQLite names an index on an expression in its message ("UNIQUE
-// constraint failed: index 'users_email_ci'"); the names are the
-// schema's, in migrations/00001_init.sql.
+// constraint failed: index 'latch_users_email_ci'"); the names are the
+// schema's, in migrations/accounts. A username whose skeleton is taken
+// (account.UsernameSkeleton) is taken.
 func uniqueViolation(err error) error {
 	var serr *sqlite.Error
 	if !errors.As(err, &serr) || serr.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 		return nil
 	}
 	switch msg := serr.Error(); {
-	case strings.Contains(msg, "users_email_ci"):
+	case strings.Contains(msg, "latch_users_email_ci"):
 		return account.ErrEmailTaken
-	case strings.Contains(msg, "users_username_ci"):
+	case strings.Contains(msg, "latch_users_username_ci"), strings.Contains(msg, "latch_users.username_skeleton"),
+		strings.Contains(msg, "latch_users_username_skeleton"):
 		return account.ErrUsernameTaken
 	}
 	return nil
@@ -96,7 +98,7 @@ func boolInt(b bool) int64 {
 }
 
 // UserByID implements [account.Store].
-func (s *Store) UserByID(ctx context.Context, id string) (*account.User, error) {
+func (s *AccountStore) UserByID(ctx context.Context, id string) (*account.User, error) {
 	if u, ok, err := heldUser(ctx, id); ok {
 		return u, err
 	}
@@ -108,27 +110,38 @@ func (s *Store) UserByID(ctx context.Context, id string) (*account.User, error) 
 }
 
 // UserByEmail implements [account.Store].
-func (s *Store) UserByEmail(ctx context.Context, email string) (*account.User, error) {
+func (s *AccountStore) UserByEmail(ctx context.Context, email string) (*account.User, error) {
 	return oneUser(s.userByEmail.QueryRowContext(ctx, email), "user by email")
 }
 
 // UserByUsername implements [account.Store].
-func (s *Store) UserByUsername(ctx context.Context, username string) (*account.User, error) {
+func (s *AccountStore) UserByUsername(ctx context.Context, username string) (*account.User, error) {
 	return oneUser(s.userByUsername.QueryRowContext(ctx, username), "user by username")
 }
 
+// UsernameTaken implements [account.Store].
+func (s *AccountStore) UsernameTaken(ctx context.Context, username string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_users WHERE lower(username) = lower(?) OR username_skeleton = ?`,
+		username, account.UsernameSkeleton(username)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: username taken: %w", err)
+	}
+	return n > 0, nil
+}
+
 // SetPasswordHash implements [account.Store].
-func (s *Store) SetPasswordHash(ctx context.Context, id, hash string) error {
+func (s *AccountStore) SetPasswordHash(ctx context.Context, id, hash string) error {
 	defer s.changed()
-	return s.updateUser(ctx, "set password hash", `UPDATE users SET password_hash = ? WHERE id = ?`, id, hash)
+	return s.updateUser(ctx, "set password hash", `UPDATE latch_users SET password_hash = ? WHERE id = ?`, id, hash)
 }
 
 // SetDisabled implements [account.Store]: disabling raises the credential
 // epoch in the same statement.
-func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+func (s *AccountStore) SetDisabled(ctx context.Context, id string, disabled bool) error {
 	defer s.changed()
 	return s.updateUser(ctx, "set disabled",
-		`UPDATE users SET disabled = ?, credential_epoch = credential_epoch + ? WHERE id = ?`,
+		`UPDATE latch_users SET disabled = ?, credential_epoch = credential_epoch + ? WHERE id = ?`,
 		id, boolInt(disabled), boolInt(disabled))
 }
 
@@ -136,7 +149,7 @@ func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error
 // the epoch, the password hash, and the deletion of the user's API tokens
 // and one-time tokens commit together. The sessions and remember-me tokens
 // this database keeps are deleted in it too.
-func (s *Store) RevokeCredentials(ctx context.Context, id, newHash string) (int64, error) {
+func (s *AccountStore) RevokeCredentials(ctx context.Context, id, newHash string) (int64, error) {
 	defer s.changed()
 	n, ok := parseID(id)
 	if !ok {
@@ -145,7 +158,7 @@ func (s *Store) RevokeCredentials(ctx context.Context, id, newHash string) (int6
 	var epoch int64
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
-			UPDATE users SET credential_epoch = credential_epoch + 1,
+			UPDATE latch_users SET credential_epoch = credential_epoch + 1,
 				password_hash = CASE WHEN ? = '' THEN password_hash ELSE ? END
 			WHERE id = ? RETURNING credential_epoch`, newHash, newHash, n).Scan(&epoch)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -155,14 +168,14 @@ func (s *Store) RevokeCredentials(ctx context.Context, id, newHash string) (int6
 			return err
 		}
 		for _, q := range []string{
-			`DELETE FROM api_tokens WHERE user_id = ?`,
-			`DELETE FROM one_time_tokens WHERE user_id = ?`,
+			`DELETE FROM latch_api_tokens WHERE user_id = ?`,
+			`DELETE FROM latch_one_time_tokens WHERE user_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, n); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM latch_sessions WHERE user_id = ?`, id); err != nil {
 			return err
 		}
 		_, err = deleteUserRemember(ctx, tx, id)
@@ -177,7 +190,7 @@ func (s *Store) RevokeCredentials(ctx context.Context, id, newHash string) (int6
 // updateUser runs query with arguments (values..., id) and reports
 // account.ErrNotFound when it matched no user, and ErrUsernameTaken or
 // ErrEmailTaken when a unique index refused the change.
-func (s *Store) updateUser(ctx context.Context, op, query, id string, values ...any) error {
+func (s *AccountStore) updateUser(ctx context.Context, op, query, id string, values ...any) error {
 	n, ok := parseID(id)
 	if !ok {
 		return fmt.Errorf("sqlite: %s: %w", op, account.ErrNotFound)
@@ -203,14 +216,14 @@ func (s *Store) updateUser(ctx context.Context, op, query, id string, values ...
 // deletes the user's sessions and remember-me tokens kept in this
 // database; the foreign keys of the other tables (API tokens, one-time
 // tokens, recovery codes, audit events) cascade.
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
+func (s *AccountStore) DeleteUser(ctx context.Context, id string) error {
 	defer s.changed()
 	n, ok := parseID(id)
 	if !ok {
 		return fmt.Errorf("sqlite: delete user: %w", account.ErrNotFound)
 	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, n)
+		res, err := tx.ExecContext(ctx, `DELETE FROM latch_users WHERE id = ?`, n)
 		if err != nil {
 			return err
 		}
@@ -219,7 +232,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		} else if deleted == 0 {
 			return account.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM latch_sessions WHERE user_id = ?`, id); err != nil {
 			return err
 		}
 		_, err = deleteUserRemember(ctx, tx, id)
@@ -234,7 +247,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // ListUsers implements [account.Store]. Ids grow with creation and are
 // never reused, so the list is in id order, and a deleted user's id still
 // works as the after cursor.
-func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]account.User, error) {
+func (s *AccountStore) ListUsers(ctx context.Context, after string, limit int) ([]account.User, error) {
 	var from int64
 	if after != "" {
 		var ok bool
@@ -246,7 +259,7 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]accou
 		return nil, nil
 	}
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, from, limit)
+		`SELECT `+userColumns+` FROM latch_users WHERE id > ? ORDER BY id LIMIT ?`, from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}

@@ -8,7 +8,7 @@
 //
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storetest.Backend {
-//			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "latch.db"))
+//			s, err := sqlite.OpenAccounts(t.Context(), filepath.Join(t.TempDir(), "latch.db"))
 //			if err != nil {
 //				t.Fatal(err)
 //			}
@@ -64,6 +64,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Backend) {
 	})
 	t.Run("Accounts", func(t *testing.T) {
 		Accounts(t, func(t *testing.T) account.Store { return newStore(t) })
+	})
+	t.Run("Usernames", func(t *testing.T) {
+		Usernames(t, func(t *testing.T) account.Store { return newStore(t) })
 	})
 	backend := func(t *testing.T) account.Backend { return newStore(t) }
 	t.Run("Credentials", func(t *testing.T) { Credentials(t, backend) })

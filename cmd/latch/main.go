@@ -100,10 +100,10 @@ func migrate(ctx context.Context, cfg *server.Config, out io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	v, err := server.SchemaVersion(ctx, b)
+	sessions, accounts, err := server.SchemaVersions(ctx, b)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "latch: database schema is at version %d\n", v)
+	fmt.Fprintf(out, "latch: database schema is at version %d (sessions) and %d (accounts)\n", sessions, accounts)
 	return nil
 }

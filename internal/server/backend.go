@@ -26,7 +26,7 @@ func IsPostgres(dsn string) bool {
 func OpenBackend(ctx context.Context, cfg *Config) (Backend, error) {
 	var db Backend
 	if IsPostgres(cfg.Database) {
-		pg, err := postgres.Open(ctx, cfg.Database,
+		pg, err := postgres.OpenAccounts(ctx, cfg.Database,
 			postgres.WithMaxConns(int32(cfg.DBMaxConns)),
 			postgres.WithStatementTimeout(cfg.DBTimeout),
 			postgres.WithConnectTimeout(cfg.DBTimeout))
@@ -35,7 +35,7 @@ func OpenBackend(ctx context.Context, cfg *Config) (Backend, error) {
 		}
 		db = pg
 	} else {
-		st, err := sqlite.Open(ctx, cfg.Database)
+		st, err := sqlite.OpenAccounts(ctx, cfg.Database)
 		if err != nil {
 			return nil, fmt.Errorf("-database: open SQLite file %q: %w", cfg.Database, err)
 		}
@@ -179,7 +179,7 @@ func registerBackendMetrics(m *metrics.Metrics, b Backend) {
 		db = s.db
 	}
 	switch st := db.(type) {
-	case *postgres.Store:
+	case *postgres.AccountStore:
 		m.Pool("postgres", func() metrics.PoolSnapshot {
 			p := st.Stats()
 			return metrics.PoolSnapshot{
@@ -187,7 +187,7 @@ func registerBackendMetrics(m *metrics.Metrics, b Backend) {
 				WaitCount: p.EmptyAcquireCount, WaitDuration: p.EmptyAcquireWaitTime,
 			}
 		})
-	case *sqlite.Store:
+	case *sqlite.AccountStore:
 		m.Pool("sqlite_writer", func() metrics.PoolSnapshot { w, _ := st.PoolStats(); return metrics.SQLPool(w) })
 		m.Pool("sqlite_reader", func() metrics.PoolSnapshot { _, r := st.PoolStats(); return metrics.SQLPool(r) })
 	}

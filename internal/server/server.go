@@ -314,7 +314,7 @@ func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) (err error) {
 // requestContext returns the site's RequestContext for a backend: with
 // SQLite, each request reads its session and user in one statement.
 func requestContext(b Backend) func(context.Context) context.Context {
-	if _, ok := b.(*sqlite.Store); ok {
+	if _, ok := b.(*sqlite.AccountStore); ok {
 		return sqlite.WithRequestMemo
 	}
 	return nil
@@ -347,16 +347,22 @@ func databaseKind(dsn string) string {
 	return "sqlite:" + dsn
 }
 
-// SchemaVersion reports the migration version of a backend that knows it.
-func SchemaVersion(ctx context.Context, b Backend) (int64, error) {
+// SchemaVersions reports the migration versions of the backend's SQL
+// tables: latch's session tables and the account tables.
+func SchemaVersions(ctx context.Context, b Backend) (sessions, accounts int64, err error) {
 	if s, ok := b.(*split); ok {
 		b = s.db
 	}
 	v, ok := b.(interface {
 		SchemaVersion(context.Context) (int64, error)
+		AccountsSchemaVersion(context.Context) (int64, error)
 	})
 	if !ok {
-		return 0, errors.New("this backend does not report a schema version")
+		return 0, 0, errors.New("this backend does not report a schema version")
 	}
-	return v.SchemaVersion(ctx)
+	if sessions, err = v.SchemaVersion(ctx); err != nil {
+		return 0, 0, err
+	}
+	accounts, err = v.AccountsSchemaVersion(ctx)
+	return sessions, accounts, err
 }

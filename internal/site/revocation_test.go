@@ -154,7 +154,7 @@ func TestReview_RotatedRememberTokensPruned(t *testing.T) {
 	}
 	defer db.Close()
 	var rows int
-	if err := db.QueryRow(`SELECT count(*) FROM remember_tokens`).Scan(&rows); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM latch_remember_tokens`).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
 	if rows > 3 {
