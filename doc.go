@@ -70,6 +70,13 @@
 // Logout is a POST: a GET that changes state can be triggered by any image
 // tag on any site.
 //
+// users.Authenticate is the application's own password check. Package
+// guard wraps one with what a login form needs besides: attempts limited
+// per account and per client before the password is checked, the same
+// cost for unknown accounts, bounded hashing, and upgrades of hashes
+// imported from Flask, Django or bcrypt. The module's examples/quickstart
+// and examples/shop are complete applications built so.
+//
 // # Parity with Flask-Login
 //
 //	Flask-Login                            latch

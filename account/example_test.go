@@ -63,8 +63,8 @@ func ExampleService_Authenticate() {
 	fmt.Println(err) // the same answer, at the same cost
 	// Output:
 	// alice <nil>
-	// account: wrong email or password
-	// account: wrong email or password
+	// wrong account or password
+	// wrong account or password
 }
 
 func ExampleAPITokens() {

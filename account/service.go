@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchgo/latch/guard"
 	"github.com/latchgo/latch/password"
 	"github.com/latchgo/latch/throttle"
 )
@@ -14,8 +15,8 @@ import (
 // Errors the Service returns; compare with errors.Is.
 var (
 	// ErrBadCredentials: the email is unknown or the password is wrong.
-	// The two are deliberately not told apart.
-	ErrBadCredentials = errors.New("account: wrong email or password")
+	// The two are deliberately not told apart. It is guard's error.
+	ErrBadCredentials = guard.ErrBadCredentials
 	// ErrInactive: the password was right but the account is disabled.
 	ErrInactive = errors.New("account: account disabled")
 	// ErrUnconfirmed: the password was right but the email address is not
@@ -39,13 +40,7 @@ func (e *ValidationError) Error() string {
 
 // LimitError reports that too many attempts were made; try again after
 // RetryAfter.
-type LimitError struct {
-	RetryAfter time.Duration
-}
-
-func (e *LimitError) Error() string {
-	return fmt.Sprintf("account: too many attempts, retry after %s", e.RetryAfter)
-}
+type LimitError = throttle.LimitError
 
 // Limits are the throttling rules of a Service. Each has a reason:
 //
@@ -122,6 +117,7 @@ type Service struct {
 	store   Store
 	hasher  *password.Hasher
 	limiter *throttle.Limiter
+	guard   *guard.Guard
 
 	// Policy checks new passwords. Default password.DefaultPolicy.
 	Policy password.Policy
@@ -162,6 +158,8 @@ func NewService(store Store, hasher *password.Hasher, limits throttle.Store) *Se
 	if limits != nil {
 		s.limiter = &throttle.Limiter{Store: limits, Now: func() time.Time { return s.Now() }}
 	}
+	s.guard = guard.New(limits, hasher)
+	s.guard.SetClock(func() time.Time { return s.Now() })
 	return s
 }
 
@@ -299,8 +297,9 @@ func (s *Service) giveBack(ctx context.Context, attempts []throttle.Attempt) err
 	return s.limiter.GiveBack(ctx, attempts...)
 }
 
-// Authenticate checks an email and password, the way a login form does.
-// When the hasher is saturated it returns its ErrBusy error at once.
+// Authenticate checks an email and password, the way a login form does,
+// through a guard.Guard with the Service's limits: when the hasher is
+// saturated it returns its ErrBusy error at once.
 //
 // Failures cost the same whether or not the email exists (a dummy hash is
 // verified for unknown emails) and return ErrBadCredentials either way.
@@ -312,37 +311,23 @@ func (s *Service) giveBack(ctx context.Context, attempts []throttle.Attempt) err
 // right password stored in an old format or with old parameters is
 // rehashed with the current ones.
 func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) (*User, error) {
-	// A saturated hasher would refuse this attempt after the limit and
-	// user lookups; refuse it before them, so that a login flood costs
-	// no database work beyond what the hasher can take.
-	if err := s.hasher.Saturated(); err != nil {
-		return nil, err
-	}
 	email = strings.TrimSpace(email)
-	acctKey := throttle.Key("login:acct", strings.ToLower(email))
-	attempts, err := s.takeLogin(ctx, acctKey, clientIP)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.UserByEmail(ctx, email)
-	if errors.Is(err, ErrNotFound) {
-		if err := s.hasher.DummyVerify(ctx, pw); err != nil && !errors.Is(err, password.ErrTooLong) {
-			return nil, errors.Join(fmt.Errorf("dummy verify: %w", err), s.giveBack(ctx, attempts))
+	var u *User
+	res, err := s.loginGuard().Check(ctx, email, pw, clientIP, func(ctx context.Context) (string, error) {
+		var err error
+		u, err = s.store.UserByEmail(ctx, email)
+		if errors.Is(err, ErrNotFound) {
+			return "", guard.ErrUnknownAccount
 		}
-		return nil, s.failed(ctx, "", clientIP)
-	}
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("find user by email: %w", err), s.giveBack(ctx, attempts))
-	}
-	if err := s.verify(ctx, u, pw, clientIP); err != nil {
-		if errors.Is(err, ErrBadCredentials) {
-			return nil, s.failed(ctx, u.ID, clientIP)
+		if err != nil {
+			return "", fmt.Errorf("find user by email: %w", err)
 		}
-		return nil, errors.Join(err, s.giveBack(ctx, attempts))
+		return u.PasswordHash, nil
+	})
+	if err != nil {
+		return nil, s.loginFailed(ctx, err, EventLoginFailed, u, clientIP)
 	}
-	if err := s.succeeded(ctx, acctKey, attempts); err != nil {
-		return nil, err
-	}
+	s.rehashed(ctx, u, res, clientIP)
 	if u.Disabled {
 		s.emit(ctx, EventLoginInactive, u.ID, clientIP, "")
 		return nil, ErrInactive
@@ -361,77 +346,58 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, clientIP string) 
 // faster rate. A wrong password is ErrBadCredentials, reported through the
 // Hook as EventPasswordCheckFailed (not as a failed login).
 func (s *Service) CheckPassword(ctx context.Context, u *User, pw, clientIP string) error {
-	acctKey := throttle.Key("login:acct", strings.ToLower(u.Email))
-	attempts, err := s.takeLogin(ctx, acctKey, clientIP)
+	a, err := s.loginGuard().Begin(ctx, u.Email, clientIP)
 	if err != nil {
-		return err
+		return s.loginFailed(ctx, err, EventPasswordCheckFailed, u, clientIP)
 	}
-	if err := s.verify(ctx, u, pw, clientIP); err != nil {
-		if errors.Is(err, ErrBadCredentials) {
-			s.emit(ctx, EventPasswordCheckFailed, u.ID, clientIP, "")
-			return ErrBadCredentials
-		}
-		return errors.Join(err, s.giveBack(ctx, attempts))
-	}
-	return s.succeeded(ctx, acctKey, attempts)
-}
-
-// takeLogin records a login attempt against the account and the client,
-// before the password is checked.
-func (s *Service) takeLogin(ctx context.Context, acctKey, clientIP string) ([]throttle.Attempt, error) {
-	attempts, err := s.take(ctx,
-		throttle.Limit{Key: acctKey, Rule: s.Limits.LoginAccount},
-		throttle.Limit{Key: s.clientKey("login:ip", clientIP), Rule: s.Limits.LoginClient})
-	var limited *LimitError
-	if errors.As(err, &limited) {
-		s.emit(ctx, EventLoginLimited, "", clientIP, "")
-	}
-	return attempts, err
-}
-
-// succeeded clears the account's failures and gives the client back the
-// attempt of a right password: the per-client limit counts failures.
-func (s *Service) succeeded(ctx context.Context, acctKey string, attempts []throttle.Attempt) error {
-	if s.limiter == nil {
-		return nil
-	}
-	if err := s.limiter.Reset(ctx, acctKey); err != nil {
-		return err
-	}
-	return s.giveBack(ctx, attempts)
-}
-
-// failed reports a wrong email or password; its attempts stay recorded.
-func (s *Service) failed(ctx context.Context, userID, clientIP string) error {
-	s.emit(ctx, EventLoginFailed, userID, clientIP, "")
-	return ErrBadCredentials
-}
-
-// verify checks pw against u's hash and upgrades the hash when needed.
-func (s *Service) verify(ctx context.Context, u *User, pw, clientIP string) error {
-	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
-	if errors.Is(err, password.ErrTooLong) {
-		return ErrBadCredentials
-	}
+	res, err := a.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
-		return fmt.Errorf("verify password of user %s: %w", u.ID, err)
+		return s.loginFailed(ctx, err, EventPasswordCheckFailed, u, clientIP)
 	}
-	if !ok {
-		return ErrBadCredentials
-	}
-	if rehash {
-		// A failed upgrade must not fail the login: the old hash still
-		// works and the next login tries again.
-		if h, err := s.hasher.Hash(ctx, pw); err != nil {
-			s.emit(ctx, EventRehashFailed, u.ID, clientIP, err.Error())
-		} else if err := s.store.SetPasswordHash(ctx, u.ID, h); err != nil {
-			s.emit(ctx, EventRehashFailed, u.ID, clientIP, err.Error())
-		} else {
-			u.PasswordHash = h
-			s.emit(ctx, EventRehashed, u.ID, clientIP, "")
-		}
-	}
+	s.rehashed(ctx, u, res, clientIP)
 	return nil
+}
+
+// loginGuard is the Service's guard with the Service's current Limits.
+func (s *Service) loginGuard() *guard.Guard {
+	g := *s.guard
+	g.Account, g.Client, g.IPv6Prefix = s.Limits.LoginAccount, s.Limits.LoginClient, s.Limits.IPv6Prefix
+	return &g
+}
+
+// loginFailed reports a guard's refusal through the Hook: a limit as
+// EventLoginLimited, a wrong password as kind.
+func (s *Service) loginFailed(ctx context.Context, err error, kind EventKind, u *User, clientIP string) error {
+	var limited *LimitError
+	switch {
+	case errors.As(err, &limited):
+		s.emit(ctx, EventLoginLimited, "", clientIP, "")
+	case errors.Is(err, ErrBadCredentials):
+		id := ""
+		if u != nil {
+			id = u.ID
+		}
+		s.emit(ctx, kind, id, clientIP, "")
+	}
+	return err
+}
+
+// rehashed stores the fresh hash of a login whose hash was due for an
+// upgrade. A failed upgrade does not fail the login: the old hash still
+// works and the next login tries again.
+func (s *Service) rehashed(ctx context.Context, u *User, res guard.Result, clientIP string) {
+	switch {
+	case res.RehashErr != nil:
+		s.emit(ctx, EventRehashFailed, u.ID, clientIP, res.RehashErr.Error())
+	case res.NewHash == "":
+	default:
+		if err := s.store.SetPasswordHash(ctx, u.ID, res.NewHash); err != nil {
+			s.emit(ctx, EventRehashFailed, u.ID, clientIP, err.Error())
+			return
+		}
+		u.PasswordHash = res.NewHash
+		s.emit(ctx, EventRehashed, u.ID, clientIP, "")
+	}
 }
 
 // SessionRevoker deletes every session and remember-me token of a user;

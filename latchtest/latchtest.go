@@ -9,6 +9,10 @@
 //
 // The manager must use a store both the test and the server see (any
 // store does in one process: memstore, sqlite, …).
+//
+// For tests of whole flows — the login form itself, "remember me" across a
+// browser restart, logout — a [Browser] drives the server as a browser
+// does.
 package latchtest
 
 import (

@@ -215,3 +215,13 @@ func RetryAfterSeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	return max(s, 1)
 }
+
+// LimitError reports that a limit refused an attempt: try again after
+// RetryAfter (a Retry-After header of RetryAfterSeconds).
+type LimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("too many attempts, retry after %s", e.RetryAfter)
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchgo/latch"
 )
 
 // throwawayRedis runs a private redis-server on a free port that the test
@@ -142,6 +144,9 @@ func TestRedisOutage(t *testing.T) {
 	}
 
 	rd.stop()
+	// The session cache may serve what Redis confirmed up to
+	// latch.MaxStaleness ago; past that, every page asks Redis.
+	time.Sleep(latch.MaxStaleness)
 	r := u.get(inst.URL + "/user/dora")
 	if r.status != 503 || !strings.Contains(r.body, "Temporarily unavailable") || r.header.Get("Retry-After") == "" {
 		t.Fatalf("page during the outage: %d %q", r.status, r.body)
@@ -184,6 +189,7 @@ func TestPostgresOutage(t *testing.T) {
 	u.login(inst.URL, "erin", false)
 
 	db.crash()
+	time.Sleep(latch.MaxStaleness) // as for Redis: past the cache's bound
 	f := newBrowser(t)
 	r := f.signup(inst.URL, "frank")
 	if r.status != 503 {
