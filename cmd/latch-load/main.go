@@ -24,6 +24,14 @@
 //	go run ./cmd/latch-load                # table on stdout, ~2 minutes
 //	go run ./cmd/latch-load -json          # the same as JSON
 //	go run ./cmd/latch-load -profile prof  # also CPU/heap profiles per phase
+//	go run ./cmd/latch-load -compare       # side by side with a plain Go page
+//	go run ./cmd/latch-load -compare -compare-postgres postgres://… # and two instances on PostgreSQL + Redis
+//
+// -compare sets the logged-in page GET /user/{name} of the site (SQLite)
+// beside the same page without latch and a plain Go page (net/http and
+// html/template over a map, the same markup), in interleaved windows,
+// with wrk as the load generator when it is installed, and prints each
+// round's requests/s and the median ratios with their range.
 //
 // The server believes X-Forwarded-For from 127.0.0.1 (-trusted-proxies
 // 127.0.0.1/32) so that one machine can act as many clients; the load
@@ -90,6 +98,14 @@ func main() {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
 	fs.StringVar(&o.profileDir, "profile", "", "directory for CPU profiles of the server (first window of each load; execution traces too for the flood windows) and a heap profile after the burst; every phase then runs the latchbench binary")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, database, server log)")
+	var co compareOptions
+	doCompare := fs.Bool("compare", false, "instead of the figures: the logged-in page side by side with the same page without latch and a plain Go page (-duration, -rounds, -quiet apply)")
+	fs.StringVar(&co.postgres, "compare-postgres", "", "with -compare: also two instances on this PostgreSQL database (a fresh schema, dropped after) ...")
+	fs.StringVar(&co.redis, "compare-redis", "redis://127.0.0.1:6379/0", "... with sessions in this Redis (keys under a fresh prefix)")
+	fs.StringVar(&co.tool, "tool", "auto", "with -compare: the load generator, wrk or go (auto: wrk if installed)")
+	fs.IntVar(&co.conns, "connections", 32, "with -compare: connections of the load generator")
+	plainUsers := fs.String("serve-plain", "", "internal: serve the plain page of -compare for the users in this JSON file")
+	plainViewer := fs.String("plain-viewer", "", "internal: the logged-in name the plain page shows")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./cmd/latch-load [flags]")
 		fs.PrintDefaults()
@@ -100,7 +116,31 @@ func main() {
 		fmt.Fprintln(os.Stderr, "latch-load: -users must be at least 2, counts and rates positive, and -duration/-rounds at least 1s")
 		os.Exit(2)
 	}
+	if *plainUsers != "" {
+		if err := servePlain(*plainUsers, *plainViewer); err != nil {
+			fmt.Fprintln(os.Stderr, "latch-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if *doCompare {
+		c, err := compare(ctx, o, co)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "latch-load:", err)
+			os.Exit(1)
+		}
+		if o.jsonOut {
+			printComparison(os.Stderr, c)
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(c)
+			return
+		}
+		printComparison(os.Stdout, c)
+		return
+	}
 	res, err := run(ctx, o)
 	stop()
 	if err != nil {

@@ -73,24 +73,38 @@ type server struct {
 // server's log goes to logPath; env is added to its environment. With pprofAddr (a latchbench binary only)
 // the process also serves net/http/pprof there.
 func startServer(ctx context.Context, bin, db, logPath, pprofAddr string, env []string) (*server, error) {
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
+	if pprofAddr != "" {
+		env = append(env, "LATCH_BENCH_PPROF="+pprofAddr)
 	}
-	cmd := exec.Command(bin, "serve",
+	s, err := startProcess(ctx, logPath, env, bin, "serve",
 		"-addr", "127.0.0.1:0",
 		"-database", db,
 		"-trusted-proxies", "127.0.0.1/32",
 	)
-	// Only the flags above configure the server: drop LATCH_* variables
-	// of the caller's environment.
+	if err != nil {
+		return nil, err
+	}
+	if pprofAddr != "" {
+		s.pprof = "http://" + pprofAddr
+	}
+	return s, nil
+}
+
+// startProcess runs a server process that prints "serving on <addr>" on
+// its standard output and answers /healthz, and waits until /healthz
+// answers 200. Its standard error goes to logPath; env is added to its
+// environment, which keeps no LATCH_* variable of the caller's.
+func startProcess(ctx context.Context, logPath string, env []string, bin string, args ...string) (*server, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	// Only the arguments configure the server.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "LATCH_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
-	}
-	if pprofAddr != "" {
-		cmd.Env = append(cmd.Env, "LATCH_BENCH_PPROF="+pprofAddr)
 	}
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = logf
@@ -104,9 +118,6 @@ func startServer(ctx context.Context, bin, db, logPath, pprofAddr string, env []
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	s := &server{cmd: cmd, exit: make(chan struct{})}
-	if pprofAddr != "" {
-		s.pprof = "http://" + pprofAddr
-	}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
