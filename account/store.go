@@ -106,7 +106,8 @@ type Store interface {
 	// session, remember-me token, API token, one-time link and pending
 	// second step issued under an earlier epoch is refused from now on),
 	// sets the password hash to newHash unless newHash is "", and deletes
-	// the user's API tokens and one-time tokens. It returns the new epoch
+	// the user's API tokens, one-time tokens and passkeys (whoever knew
+	// the password could have made any of them). It returns the new epoch
 	// (ErrNotFound if the user is gone). Sessions and remember-me tokens,
 	// which may live in another store, are deleted by the caller
 	// afterwards; the epoch already refuses them.
@@ -277,4 +278,5 @@ type Backend interface {
 	OneTimeTokenStore
 	RecoveryCodeStore
 	AuditStore
+	PasskeyStore
 }

@@ -156,7 +156,7 @@ func TestLegacySchemaConverted(t *testing.T) {
 			u, schema := legacySchema(t, upTo)
 			s := open(t, u)
 			checkVersions(t, s, "after the conversion")
-			want := []string{"latch_api_tokens", "latch_attempts", "latch_audit_events", "latch_one_time_tokens",
+			want := []string{"latch_api_tokens", "latch_attempts", "latch_audit_events", "latch_one_time_tokens", "latch_passkeys",
 				"latch_recovery_codes", "latch_remember_tokens", "latch_schema_accounts", "latch_schema_legacy",
 				"latch_schema_sessions", "latch_sessions", "latch_users"}
 			if got := tablesOf(t, s.Pool(), schema); !slices.Equal(got, want) {

@@ -300,7 +300,7 @@ func TestSchemaIsolation(t *testing.T) {
 		t.Errorf("CreateUser in the other schema: %v", err)
 	}
 	tables := tablesOf(t, a.Pool(), schemaA)
-	want := []string{"latch_api_tokens", "latch_attempts", "latch_audit_events", "latch_one_time_tokens",
+	want := []string{"latch_api_tokens", "latch_attempts", "latch_audit_events", "latch_one_time_tokens", "latch_passkeys",
 		"latch_recovery_codes", "latch_remember_tokens", "latch_schema_accounts", "latch_schema_sessions",
 		"latch_sessions", "latch_users"}
 	if !slices.Equal(tables, want) {

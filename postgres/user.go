@@ -136,7 +136,7 @@ func (s *AccountStore) SetDisabled(ctx context.Context, id string, disabled bool
 
 // RevokeCredentials implements [account.Store] in one statement: the
 // epoch, the password hash, and the deletion of the user's API tokens,
-// one-time tokens, and the sessions and remember-me tokens this database
+// one-time tokens, passkeys, and the sessions and remember-me tokens this database
 // keeps commit together. A token that a concurrent request inserts where
 // this statement does not see it carries the epoch that request read,
 // which the user's new epoch refuses.
@@ -155,6 +155,7 @@ func (s *AccountStore) RevokeCredentials(ctx context.Context, id, newHash string
 		),
 		a AS (DELETE FROM latch_api_tokens WHERE user_id = $1 AND EXISTS (SELECT 1 FROM u)),
 		o AS (DELETE FROM latch_one_time_tokens WHERE user_id = $1 AND EXISTS (SELECT 1 FROM u)),
+		k AS (DELETE FROM latch_passkeys WHERE user_id = $1 AND EXISTS (SELECT 1 FROM u)),
 		s AS (DELETE FROM latch_sessions WHERE user_id = $2 AND EXISTS (SELECT 1 FROM u)),
 		r AS (DELETE FROM latch_remember_tokens WHERE user_id = $2 AND EXISTS (SELECT 1 FROM u))
 		SELECT credential_epoch FROM u`, n, id, newHash).Scan(&epoch)

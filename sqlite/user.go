@@ -146,8 +146,8 @@ func (s *AccountStore) SetDisabled(ctx context.Context, id string, disabled bool
 }
 
 // RevokeCredentials implements [account.Store] in one write transaction:
-// the epoch, the password hash, and the deletion of the user's API tokens
-// and one-time tokens commit together. The sessions and remember-me tokens
+// the epoch, the password hash, and the deletion of the user's API tokens,
+// one-time tokens and passkeys commit together. The sessions and remember-me tokens
 // this database keeps are deleted in it too.
 func (s *AccountStore) RevokeCredentials(ctx context.Context, id, newHash string) (int64, error) {
 	defer s.changed()
@@ -170,6 +170,7 @@ func (s *AccountStore) RevokeCredentials(ctx context.Context, id, newHash string
 		for _, q := range []string{
 			`DELETE FROM latch_api_tokens WHERE user_id = ?`,
 			`DELETE FROM latch_one_time_tokens WHERE user_id = ?`,
+			`DELETE FROM latch_passkeys WHERE user_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, n); err != nil {
 				return err

@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Backend) {
 	t.Run("OneTimeTokens", func(t *testing.T) { OneTimeTokens(t, backend) })
 	t.Run("RecoveryCodes", func(t *testing.T) { RecoveryCodes(t, backend) })
 	t.Run("Audit", func(t *testing.T) { Audit(t, backend) })
+	t.Run("Passkeys", func(t *testing.T) { Passkeys(t, backend) })
 	t.Run("Epochs", func(t *testing.T) { Epochs(t, backend) })
 	t.Run("DeleteUserRemovesEverything", func(t *testing.T) {
 		testDeleteUserRemovesEverything(t, newStore(t))
