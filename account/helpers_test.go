@@ -43,7 +43,7 @@ type env struct {
 }
 
 // newEnv opens a real SQLite store in a temp dir and a Service on it.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := sqlite.OpenAccounts(context.Background(), filepath.Join(t.TempDir(), "latch.db"))
 	if err != nil {
@@ -58,7 +58,7 @@ func newEnv(t *testing.T) *env {
 
 const goodPassword = "correct horse battery staple"
 
-func (e *env) user(t *testing.T, name string) *account.User {
+func (e *env) user(t testing.TB, name string) *account.User {
 	t.Helper()
 	u, err := e.svc.SignUp(context.Background(), account.SignUpInput{
 		Username: name, Email: name + "@example.com", Password: goodPassword,

@@ -27,6 +27,11 @@ type Passkey struct {
 	// (public key, signature counter, flags, transports), encoded by the
 	// site; stores keep it as opaque bytes and replace it after each use.
 	Credential []byte
+	// Epoch is the user's credential epoch when the passkey was
+	// registered. A passkey of an earlier epoch than the user's is refused,
+	// as every other credential is: a revocation ends passkeys registered
+	// by requests still in flight too, not only the ones its delete saw.
+	Epoch      int64
 	CreatedAt  time.Time
 	// LastUsedAt is zero until the passkey is first used.
 	LastUsedAt time.Time
@@ -36,8 +41,8 @@ type Passkey struct {
 const PasskeyNameMax = 64
 
 // PasskeyStore keeps users' passkeys. RevokeCredentials deletes a user's
-// passkeys with everything else: whoever knew the password could have
-// registered one.
+// passkeys with everything else (whoever knew the password could have
+// registered one); their Epoch refuses any it did not see.
 type PasskeyStore interface {
 	// AddPasskey inserts p and sets p.ID. It refuses a credential id that
 	// is registered already (ErrPasskeyExists) and a user who does not

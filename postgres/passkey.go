@@ -11,7 +11,7 @@ import (
 	"github.com/latchgo/latch/account"
 )
 
-const passkeyColumns = `id, user_id, name, credential_id, credential, created_at, last_used_at`
+const passkeyColumns = `id, user_id, name, credential_id, credential, epoch, created_at, last_used_at`
 
 func scanPasskey(row scanner) (account.Passkey, error) {
 	var (
@@ -19,7 +19,7 @@ func scanPasskey(row scanner) (account.Passkey, error) {
 		id, user int64
 		used     *time.Time
 	)
-	err := row.Scan(&id, &user, &p.Name, &p.CredentialID, &p.Credential, &p.CreatedAt, &used)
+	err := row.Scan(&id, &user, &p.Name, &p.CredentialID, &p.Credential, &p.Epoch, &p.CreatedAt, &used)
 	p.ID, p.UserID = formatID(id), formatID(user)
 	p.CreatedAt, p.LastUsedAt = p.CreatedAt.UTC(), fromNullTime(used)
 	return p, err
@@ -33,9 +33,9 @@ func (s *AccountStore) AddPasskey(ctx context.Context, p *account.Passkey) error
 	}
 	var id int64
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO latch_passkeys (user_id, name, credential_id, credential, created_at, last_used_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		user, clientText(p.Name), p.CredentialID, p.Credential, p.CreatedAt, nullTime(p.LastUsedAt)).Scan(&id)
+		INSERT INTO latch_passkeys (user_id, name, credential_id, credential, epoch, created_at, last_used_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		user, clientText(p.Name), p.CredentialID, p.Credential, p.Epoch, p.CreatedAt, nullTime(p.LastUsedAt)).Scan(&id)
 	if _, missing := isViolation(err, foreignKeyViolation); missing {
 		return fmt.Errorf("postgres: add passkey: %w", account.ErrNotFound)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/latchgo/latch/account"
 )
 
-const passkeyColumns = `id, user_id, name, credential_id, credential, created_at, last_used_at`
+const passkeyColumns = `id, user_id, name, credential_id, credential, epoch, created_at, last_used_at`
 
 func scanPasskey(row interface{ Scan(...any) error }) (account.Passkey, error) {
 	var (
@@ -22,7 +22,7 @@ func scanPasskey(row interface{ Scan(...any) error }) (account.Passkey, error) {
 		created  int64
 		used     sql.NullInt64
 	)
-	err := row.Scan(&id, &user, &p.Name, &p.CredentialID, &p.Credential, &created, &used)
+	err := row.Scan(&id, &user, &p.Name, &p.CredentialID, &p.Credential, &p.Epoch, &created, &used)
 	p.ID, p.UserID = formatID(id), formatID(user)
 	p.CreatedAt, p.LastUsedAt = fromMillis(created), fromNullMillis(used)
 	return p, err
@@ -36,9 +36,9 @@ func (s *AccountStore) AddPasskey(ctx context.Context, p *account.Passkey) error
 	}
 	var id int64
 	err := s.write.QueryRowContext(ctx, `
-		INSERT INTO latch_passkeys (user_id, name, credential_id, credential, created_at, last_used_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		user, p.Name, p.CredentialID, p.Credential, millis(p.CreatedAt), nullMillis(p.LastUsedAt)).Scan(&id)
+		INSERT INTO latch_passkeys (user_id, name, credential_id, credential, epoch, created_at, last_used_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		user, p.Name, p.CredentialID, p.Credential, p.Epoch, millis(p.CreatedAt), nullMillis(p.LastUsedAt)).Scan(&id)
 	var serr *sqlite.Error
 	switch {
 	case isForeignKeyViolation(err):

@@ -56,6 +56,8 @@ func samePasskey(got, want account.Passkey) string {
 	switch {
 	case got.ID != want.ID, got.UserID != want.UserID, got.Name != want.Name:
 		return fmt.Sprintf("got %s/%s %q, want %s/%s %q", got.UserID, got.ID, got.Name, want.UserID, want.ID, want.Name)
+	case got.Epoch != want.Epoch:
+		return fmt.Sprintf("epoch %d, want %d", got.Epoch, want.Epoch)
 	case !bytes.Equal(got.CredentialID, want.CredentialID), !bytes.Equal(got.Credential, want.Credential):
 		return fmt.Sprintf("bytes differ: %x %x, want %x %x", got.CredentialID, got.Credential, want.CredentialID, want.Credential)
 	case !sameTime(got.CreatedAt, want.CreatedAt), !sameTime(got.LastUsedAt, want.LastUsedAt):
@@ -71,6 +73,7 @@ func testPasskeyAddAndFind(t *testing.T, s account.Backend) {
 	mustCreateUser(t, s, u)
 	first := newPasskey(u.ID, `Pixel "8" – ünïcödé`, []byte{0, 1, 2, 0xfe, 0xff}, now.Add(-time.Hour))
 	second := newPasskey(u.ID, "YubiKey", bytes.Repeat([]byte{7}, 64), now)
+	second.Epoch = 3
 	mustAddPasskey(t, s, first)
 	mustAddPasskey(t, s, second)
 	list, err := s.UserPasskeys(ctx, u.ID)

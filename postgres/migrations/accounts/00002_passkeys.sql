@@ -1,7 +1,8 @@
 -- latch_passkeys: users' WebAuthn credentials (account.PasskeyStore).
 -- credential_id is the authenticator's id of the credential, unique across
 -- users, looked up at every passkey login; credential is the library's
--- encoding of the public key, counter and flags, opaque to SQL.
+-- encoding of the public key, counter and flags, opaque to SQL; epoch is
+-- the user's credential epoch at registration (see account.Passkey).
 
 -- +goose Up
 CREATE TABLE latch_passkeys (
@@ -9,6 +10,7 @@ CREATE TABLE latch_passkeys (
     user_id       bigint      NOT NULL REFERENCES latch_users (id) ON DELETE CASCADE,
     name          text        NOT NULL,
     credential_id bytea       NOT NULL UNIQUE,
+    epoch         bigint      NOT NULL DEFAULT 0,
     credential    bytea       NOT NULL,
     created_at    timestamptz NOT NULL,
     last_used_at  timestamptz

@@ -1,7 +1,8 @@
 -- latch_passkeys: users' WebAuthn credentials (account.PasskeyStore).
 -- credential_id is the authenticator's id of the credential, unique across
 -- users, looked up at every passkey login; credential is the library's
--- encoding of the public key, counter and flags, opaque to SQL.
+-- encoding of the public key, counter and flags, opaque to SQL; epoch is
+-- the user's credential epoch at registration (see account.Passkey).
 
 -- +goose Up
 CREATE TABLE latch_passkeys (
@@ -9,6 +10,7 @@ CREATE TABLE latch_passkeys (
     user_id       INTEGER NOT NULL REFERENCES latch_users (id) ON DELETE CASCADE,
     name          TEXT    NOT NULL,
     credential_id BLOB    NOT NULL UNIQUE,
+    epoch         INTEGER NOT NULL DEFAULT 0,
     credential    BLOB    NOT NULL,
     created_at    INTEGER NOT NULL,
     last_used_at  INTEGER
