@@ -31,8 +31,8 @@ type Passkey struct {
 	// registered. A passkey of an earlier epoch than the user's is refused,
 	// as every other credential is: a revocation ends passkeys registered
 	// by requests still in flight too, not only the ones its delete saw.
-	Epoch      int64
-	CreatedAt  time.Time
+	Epoch     int64
+	CreatedAt time.Time
 	// LastUsedAt is zero until the passkey is first used.
 	LastUsedAt time.Time
 }

@@ -389,11 +389,11 @@ func TestPasskeyCeremonyExpires(t *testing.T) {
 
 func TestPasskeyName(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                   "Passkey",
-		"   ":                "Passkey",
-		" Pixel 8 ":          "Pixel 8",
-		"bad \xff utf8":      "bad  utf8",
-		string(make([]byte, 100)): string(make([]byte, 64)),
+		"":                             "Passkey",
+		"   ":                          "Passkey",
+		" Pixel 8 ":                    "Pixel 8",
+		"bad \xff utf8":                "bad  utf8",
+		string(make([]byte, 100)):      string(make([]byte, 64)),
 		"ü" + string(make([]byte, 63)): "ü" + string(make([]byte, 62)),
 	} {
 		if got := account.PasskeyName(in); got != want {
