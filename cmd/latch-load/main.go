@@ -19,19 +19,22 @@
 //     without pause, and its RSS at idle after start-up;
 //  5. sign-ups/s.
 //
+// With -compare it measures instead the side-by-side figures of issue 10
+// (compare.go): the site's authenticated GET /user/{name}, the same page
+// without latch, and a plain net/http + html/template page over the same
+// data in memory (./internal/plainpage), in interleaved passes with the
+// same connections, and with -postgres and -redis also two latch
+// instances over PostgreSQL + Redis; it prints each one's req/s (median
+// and spread over the passes) and the ratios latch ÷ plain, latch ÷
+// without latch and PostgreSQL + Redis per instance ÷ plain.
+//
 // Usage, from the module root:
 //
 //	go run ./cmd/latch-load                # table on stdout, ~2 minutes
 //	go run ./cmd/latch-load -json          # the same as JSON
 //	go run ./cmd/latch-load -profile prof  # also CPU/heap profiles per phase
-//	go run ./cmd/latch-load -compare       # side by side with a plain Go page
-//	go run ./cmd/latch-load -compare -compare-postgres postgres://… # and two instances on PostgreSQL + Redis
-//
-// -compare sets the logged-in page GET /user/{name} of the site (SQLite)
-// beside the same page without latch and a plain Go page (net/http and
-// html/template over a map, the same markup), in interleaved windows,
-// with wrk as the load generator when it is installed, and prints each
-// round's requests/s and the median ratios with their range.
+//	go run ./cmd/latch-load -compare       # issue 10's side by side, ~1 minute
+//	go run ./cmd/latch-load -compare -wrk -postgres URL -redis URL
 //
 // The server believes X-Forwarded-For from 127.0.0.1 (-trusted-proxies
 // 127.0.0.1/32) so that one machine can act as many clients; the load
@@ -76,6 +79,14 @@ type options struct {
 	jsonOut          bool
 	profileDir       string
 	keep             bool
+
+	// -compare (issue 10)
+	compare     bool
+	connections int
+	postgres    string
+	redis       string
+	wrk         bool
+	wrkThreads  int
 }
 
 func main() {
@@ -84,7 +95,7 @@ func main() {
 	fs.DurationVar(&o.duration, "duration", 12*time.Second, "measured time of each load (each split into -rounds windows that alternate with the load it is compared with)")
 	fs.IntVar(&o.rounds, "rounds", 3, "windows per load; compared loads alternate window by window, so drift of the machine hits both alike")
 	fs.DurationVar(&o.burstDuration, "burst-duration", 6*time.Second, "how long the -burst concurrent logins go on")
-	fs.IntVar(&o.users, "users", 200, "accounts to sign up (and log in as)")
+	fs.IntVar(&o.users, "users", 200, "accounts to sign up (and log in as); 20 with -compare unless set")
 	fs.IntVar(&o.concurrency, "concurrency", runtime.NumCPU(), "concurrent sign-ups, logins and in-process hashes")
 	fs.IntVar(&o.pageConcurrency, "page-concurrency", 8, "concurrent page requests for the auth overhead ratio")
 	fs.Float64Var(&o.pageRate, "page-rate", 100, "requests/s of the authenticated page in the flood comparison")
@@ -98,49 +109,26 @@ func main() {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
 	fs.StringVar(&o.profileDir, "profile", "", "directory for CPU profiles of the server (first window of each load; execution traces too for the flood windows) and a heap profile after the burst; every phase then runs the latchbench binary")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, database, server log)")
-	var co compareOptions
-	doCompare := fs.Bool("compare", false, "instead of the figures: the logged-in page side by side with the same page without latch and a plain Go page (-duration, -rounds, -quiet apply)")
-	fs.StringVar(&co.postgres, "compare-postgres", "", "with -compare: also two instances on this PostgreSQL database (a fresh schema, dropped after) ...")
-	fs.StringVar(&co.redis, "compare-redis", "redis://127.0.0.1:6379/0", "... with sessions in this Redis (keys under a fresh prefix)")
-	fs.StringVar(&co.tool, "tool", "auto", "with -compare: the load generator, wrk or go (auto: wrk if installed)")
-	fs.IntVar(&co.conns, "connections", 32, "with -compare: connections of the load generator")
-	plainUsers := fs.String("serve-plain", "", "internal: serve the plain page of -compare for the users in this JSON file")
-	plainViewer := fs.String("plain-viewer", "", "internal: the logged-in name the plain page shows")
+	fs.BoolVar(&o.compare, "compare", false, "instead of the five figures, issue 10's side by side: the site's authenticated page, the same page without latch and a plain net/http + html/template page over the same data in memory, in interleaved passes (-rounds of -duration/-rounds each; default -duration 18s here); with -postgres and -redis also two latch instances over PostgreSQL + Redis")
+	fs.IntVar(&o.connections, "connections", 32, "-compare: keep-alive connections of each load (the PostgreSQL pair gets half each)")
+	fs.StringVar(&o.postgres, "postgres", "", "-compare: postgres:// URL of a database where a scratch schema may be created and dropped (default $LATCH_TEST_POSTGRES)")
+	fs.StringVar(&o.redis, "redis", "", "-compare: redis:// URL for the PostgreSQL pair's sessions, under a scratch key prefix deleted afterwards (default $LATCH_TEST_REDIS)")
+	fs.BoolVar(&o.wrk, "wrk", false, "-compare: send the load with wrk (must be on PATH; whole-second windows) instead of latch-load's Go client")
+	fs.IntVar(&o.wrkThreads, "wrk-threads", 2, "-compare -wrk: wrk threads in all (split between the instances of the PostgreSQL pair)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: go run ./cmd/latch-load [flags]")
+		fmt.Fprintln(fs.Output(), "usage: go run ./cmd/latch-load [flags]\n       go run ./cmd/latch-load -compare [-wrk] [-postgres URL -redis URL] [flags]")
 		fs.PrintDefaults()
 	}
 	_ = fs.Parse(os.Args[1:])
+	if o.compare {
+		os.Exit(mainCompare(fs, o))
+	}
 	if o.users < 2 || o.concurrency < 1 || o.pageConcurrency < 1 || o.floodConcurrency < 1 || o.burst < 1 ||
 		o.pageRate <= 0 || o.floodRate <= 0 || o.rounds < 1 || o.duration/time.Duration(o.rounds) < time.Second {
 		fmt.Fprintln(os.Stderr, "latch-load: -users must be at least 2, counts and rates positive, and -duration/-rounds at least 1s")
 		os.Exit(2)
 	}
-	if *plainUsers != "" {
-		if err := servePlain(*plainUsers, *plainViewer); err != nil {
-			fmt.Fprintln(os.Stderr, "latch-load:", err)
-			os.Exit(1)
-		}
-		return
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	if *doCompare {
-		c, err := compare(ctx, o, co)
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "latch-load:", err)
-			os.Exit(1)
-		}
-		if o.jsonOut {
-			printComparison(os.Stderr, c)
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(c)
-			return
-		}
-		printComparison(os.Stdout, c)
-		return
-	}
 	res, err := run(ctx, o)
 	stop()
 	if err != nil {
@@ -156,6 +144,61 @@ func main() {
 		return
 	}
 	printTable(os.Stdout, res)
+}
+
+// mainCompare runs -compare and returns the exit code.
+func mainCompare(fs *flag.FlagSet, o options) int {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["duration"] {
+		o.duration = time.Duration(o.rounds) * 6 * time.Second // the review's passes: 6 s each
+	}
+	if !set["users"] {
+		o.users = 20 // the page shows one of them; sign-ups cost a hash each
+	}
+	if o.postgres == "" {
+		o.postgres = os.Getenv("LATCH_TEST_POSTGRES")
+	}
+	if o.redis == "" {
+		o.redis = os.Getenv("LATCH_TEST_REDIS")
+	}
+	var bad []string
+	if o.profileDir != "" || o.only != "" {
+		bad = append(bad, "-profile and -only belong to the five figures, not to -compare")
+	}
+	if (o.postgres == "") != (o.redis == "") {
+		bad = append(bad, "-postgres and -redis go together (the pair keeps its sessions in Redis)")
+	}
+	if o.users < 2 || o.concurrency < 1 || o.rounds < 1 || o.connections < 1 || o.wrkThreads < 1 {
+		bad = append(bad, "-users must be at least 2, -concurrency, -rounds, -connections and -wrk-threads at least 1")
+	}
+	if o.postgres != "" && o.connections < 2 {
+		bad = append(bad, "-connections must be at least 2 with the PostgreSQL pair")
+	}
+	if o.duration/time.Duration(o.rounds) < time.Second {
+		bad = append(bad, "-duration/-rounds must be at least 1s")
+	}
+	if len(bad) > 0 {
+		fmt.Fprintln(os.Stderr, "latch-load:", strings.Join(bad, "; "))
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := runCompare(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "latch-load:", err)
+		return 1
+	}
+	if o.jsonOut {
+		printCompare(os.Stderr, res)
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+		return 0
+	}
+	printCompare(os.Stdout, res)
+	fmt.Fprintf(os.Stdout, "\nFor BENCHMARKS.md (\"Side by side\"):\n\n%s", res.Markdown)
+	return 0
 }
 
 func progress(format string, args ...any) {

@@ -34,11 +34,16 @@ func moduleRoot(ctx context.Context) (string, error) {
 // buildServer builds ./cmd/latch of the module at root into out, with the
 // given build tags ("" for the binary as shipped).
 func buildServer(ctx context.Context, root, out, tags string) error {
+	return buildPackage(ctx, root, out, tags, "./cmd/latch")
+}
+
+// buildPackage builds the main package pkg of the module at root into out.
+func buildPackage(ctx context.Context, root, out, tags, pkg string) error {
 	args := []string{"build", "-o", out}
 	if tags != "" {
 		args = append(args, "-tags", tags)
 	}
-	args = append(args, "./cmd/latch")
+	args = append(args, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	var stderr bytes.Buffer
@@ -58,7 +63,8 @@ func goVersion(ctx context.Context) string {
 	return strings.TrimSpace(string(out))
 }
 
-// server is one running latch process.
+// server is one running server process: latch, or the plain page of
+// -compare.
 type server struct {
 	cmd   *exec.Cmd
 	base  string // http://127.0.0.1:port
@@ -67,40 +73,40 @@ type server struct {
 	err   error // set when exit is closed
 }
 
-// startServer runs bin on a free loopback port over the SQLite file db,
-// with X-Forwarded-For believed from 127.0.0.1 (so that the load can
-// simulate many clients), and waits until /healthz answers 200. The
-// server's log goes to logPath; env is added to its environment. With pprofAddr (a latchbench binary only)
-// the process also serves net/http/pprof there.
-func startServer(ctx context.Context, bin, db, logPath, pprofAddr string, env []string) (*server, error) {
-	if pprofAddr != "" {
-		env = append(env, "LATCH_BENCH_PPROF="+pprofAddr)
-	}
-	s, err := startProcess(ctx, logPath, env, bin, "serve",
+// startServer runs bin on a free loopback port over the database db (a
+// SQLite file or a postgres:// URL), with X-Forwarded-For believed from
+// 127.0.0.1 (so that the load can simulate many clients), and waits until
+// /healthz answers 200. The server's log goes to logPath; env is added to
+// its environment, extra to its flags. With pprofAddr (a latchbench
+// binary only) the process also serves net/http/pprof there.
+func startServer(ctx context.Context, bin, db, logPath, pprofAddr string, env []string, extra ...string) (*server, error) {
+	args := append([]string{"serve",
 		"-addr", "127.0.0.1:0",
 		"-database", db,
 		"-trusted-proxies", "127.0.0.1/32",
-	)
-	if err != nil {
-		return nil, err
-	}
+	}, extra...)
 	if pprofAddr != "" {
+		env = append([]string{"LATCH_BENCH_PPROF=" + pprofAddr}, env...)
+	}
+	s, err := startProcess(ctx, bin, args, logPath, env)
+	if err == nil && pprofAddr != "" {
 		s.pprof = "http://" + pprofAddr
 	}
-	return s, nil
+	return s, err
 }
 
-// startProcess runs a server process that prints "serving on <addr>" on
-// its standard output and answers /healthz, and waits until /healthz
+// startProcess runs bin with args, waits until it prints "serving on
+// http://ADDR" on its standard output and then until ADDR/healthz
 // answers 200. Its standard error goes to logPath; env is added to its
-// environment, which keeps no LATCH_* variable of the caller's.
-func startProcess(ctx context.Context, logPath string, env []string, bin string, args ...string) (*server, error) {
+// environment, from which every LATCH_* variable of ours is removed.
+func startProcess(ctx context.Context, bin string, args []string, logPath string, env []string) (*server, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
-	// Only the arguments configure the server.
+	// Only args (and env) configure the process: drop LATCH_* variables
+	// of the caller's environment.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "LATCH_") {
 			cmd.Env = append(cmd.Env, kv)
