@@ -30,7 +30,7 @@ func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule 
 		b := &pgx.Batch{}
 		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, lockAttempts, attemptLockKey(key))
 		b.Queue(`DELETE FROM latch_attempts WHERE key = $1 AND at < $2`, k, lo)
-		b.Queue(`SELECT count(*), max(at) FROM latch_attempts WHERE key = $1 AND at > $2 AND at <= $3`, k, lo, at).
+		b.Queue(`SELECT count(*), max(at) FROM latch_attempts WHERE key = $1 AND at > $2`, k, lo).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&n, &last) })
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
@@ -73,8 +73,8 @@ func (s *Store) Attempts(ctx context.Context, key string, now time.Time, window 
 		last *time.Time
 	)
 	err := s.pool.QueryRow(ctx,
-		`SELECT count(*), max(at) FROM latch_attempts WHERE key = $1 AND at > $2 AND at <= $3`,
-		[]byte(key), now.Add(-window), now).Scan(&n, &last)
+		`SELECT count(*), max(at) FROM latch_attempts WHERE key = $1 AND at > $2`,
+		[]byte(key), now.Add(-window)).Scan(&n, &last)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("postgres: attempts: %w", err)
 	}

@@ -27,7 +27,7 @@ import (
 var takeAttemptScript = goredis.NewScript(`
 local at, lo = tonumber(ARGV[1]), ARGV[2]
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. lo)
-local n = redis.call('ZCOUNT', KEYS[1], '(' .. lo, at)
+local n = redis.call('ZCOUNT', KEYS[1], '(' .. lo, '+inf')
 if n > 0 then
 	local free, base, max = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 	local delay = 0
@@ -40,7 +40,7 @@ if n > 0 then
 		end
 		if delay > max then delay = max end
 	end
-	local latest = redis.call('ZREVRANGEBYSCORE', KEYS[1], at, '(' .. lo, 'WITHSCORES', 'LIMIT', 0, 1)
+	local latest = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. lo, 'WITHSCORES', 'LIMIT', 0, 1)
 	local wait = tonumber(latest[2]) + delay - at
 	if wait > 0 then return wait end
 end
@@ -94,7 +94,7 @@ func (s *Store) RemoveAttempt(ctx context.Context, key string, at time.Time) err
 // Attempts implements [throttle.Store]: the count and the latest attempt
 // in the window, read in one MULTI so that they agree.
 func (s *Store) Attempts(ctx context.Context, key string, now time.Time, window time.Duration) (int, time.Time, error) {
-	hi := strconv.FormatInt(ms(now), 10)
+	const hi = "+inf"
 	lo := "(" + strconv.FormatInt(ms(now)-window.Milliseconds(), 10)
 	var (
 		count *goredis.IntCmd

@@ -28,7 +28,7 @@ func (s *Store) TakeAttempt(ctx context.Context, key string, at time.Time, rule 
 			last sql.NullInt64
 		)
 		if err := tx.QueryRowContext(ctx,
-			`SELECT count(*), max(at) FROM latch_attempts WHERE key = ? AND at > ? AND at <= ?`, key, lo, hi).Scan(&n, &last); err != nil {
+			`SELECT count(*), max(at) FROM latch_attempts WHERE key = ? AND at > ?`, key, lo).Scan(&n, &last); err != nil {
 			return err
 		}
 		if wait = rule.Wait(n, fromNullMillis(last), at); wait > 0 {
@@ -55,15 +55,14 @@ func (s *Store) RemoveAttempt(ctx context.Context, key string, at time.Time) err
 
 // Attempts implements [throttle.Store].
 func (s *Store) Attempts(ctx context.Context, key string, now time.Time, window time.Duration) (int, time.Time, error) {
-	hi := millis(now)
-	lo := hi - window.Milliseconds()
+	lo := millis(now) - window.Milliseconds()
 	var (
 		n    int
 		last sql.NullInt64
 	)
 	err := s.read.QueryRowContext(ctx,
-		`SELECT count(*), max(at) FROM latch_attempts WHERE key = ? AND at > ? AND at <= ?`,
-		key, lo, hi).Scan(&n, &last)
+		`SELECT count(*), max(at) FROM latch_attempts WHERE key = ? AND at > ?`,
+		key, lo).Scan(&n, &last)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("sqlite: attempts: %w", err)
 	}

@@ -38,6 +38,7 @@ func Attempts(t *testing.T, newStore func(t *testing.T) throttle.Store) {
 		{"TakeDecides", testTakeDecides},
 		{"RemoveAttempt", testRemoveAttempt},
 		{"Burst", testAttemptBurst},
+		{"ClockAhead", testAttemptClockAhead},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -273,6 +274,29 @@ func testTakeDecides(t *testing.T, s throttle.Store) {
 	}
 	// Refused attempts were not recorded: 8 in all, 2 in the last window.
 	wantAttempts(t, s, "k", t0.Add(12*time.Second+time.Hour), time.Hour, 1, t0.Add(12*time.Second+time.Hour))
+}
+
+// testAttemptClockAhead: an instance whose clock runs 2 s ahead stamps
+// its attempts in this one's future; they count here too, so the two
+// instances together get no more attempts than one.
+func testAttemptClockAhead(t *testing.T, s throttle.Store) {
+	ctx := t.Context()
+	rule := throttle.Rule{Window: time.Hour, Free: 2, Base: time.Minute, Max: time.Minute}
+	now := timeNow()
+	ahead := now.Add(2 * time.Second)
+	for i := range 2 {
+		if wait, err := s.TakeAttempt(ctx, "k", ahead, rule); err != nil || wait != 0 {
+			t.Fatalf("attempt %d from the instance ahead: wait %v, %v", i+1, wait, err)
+		}
+	}
+	wait, err := s.TakeAttempt(ctx, "k", now, rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wait != time.Minute+2*time.Second {
+		t.Errorf("the third attempt, from the instance behind: wait %v, want %v (a minute after the latest, 2s in its future)", wait, time.Minute+2*time.Second)
+	}
+	wantAttempts(t, s, "k", now, time.Hour, 2, ahead)
 }
 
 func testRemoveAttempt(t *testing.T, s throttle.Store) {

@@ -14,7 +14,7 @@ import (
 type Store interface {
 	// TakeAttempt decides on one attempt for key at `at` and records it if
 	// the rule allows it, in one atomic step: it counts the key's
-	// attempts in (at-rule.Window, at] and finds the latest, and when
+	// attempts after at-rule.Window and finds the latest, and when
 	// rule.Wait(count, latest, at) is 0 it records an attempt at `at` and
 	// returns 0; otherwise it records nothing and returns that wait. The
 	// step is atomic across every process that shares the store: of N
@@ -26,8 +26,12 @@ type Store interface {
 	// if there is one: an attempt that was taken and turned out not to
 	// count (a successful login, a request refused by a second limit).
 	RemoveAttempt(ctx context.Context, key string, at time.Time) error
-	// Attempts returns how many attempts key has in (now-window, now] and
-	// the time of the latest of them (zero when count is 0).
+	// Attempts returns how many attempts key has after now-window and the
+	// time of the latest of them (zero when count is 0).
+	//
+	// Attempts stamped later than `at` or `now` count too: another
+	// instance whose clock runs ahead stamps its attempts in this one's
+	// future, and they must hold here as well.
 	Attempts(ctx context.Context, key string, now time.Time, window time.Duration) (count int, last time.Time, err error)
 	// ResetAttempts forgets every attempt of key.
 	ResetAttempts(ctx context.Context, key string) error
