@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/latchgo/latch/throttle"
 )
 
 // Errors of Passkeys; compare with errors.Is.
@@ -36,7 +38,15 @@ type PasskeyConfig struct {
 	Origins []string
 	// Timeout bounds a ceremony, from Begin to Finish. Default 5 minutes.
 	Timeout time.Duration
+	// LoginRule limits how often one client (its IPv6 /64) may begin a
+	// login with a passkey: each one makes the server keep a ceremony.
+	// Default DefaultPasskeyLoginRule.
+	LoginRule throttle.Rule
 }
+
+// DefaultPasskeyLoginRule allows a client 60 passkey logins an hour, then
+// one more every second, doubling up to a minute.
+var DefaultPasskeyLoginRule = throttle.Rule{Window: time.Hour, Free: 60, Base: time.Second, Max: time.Minute}
 
 // Passkeys registers users' passkeys and logs users in with them, through
 // github.com/go-webauthn/webauthn. Registration asks for a discoverable
@@ -49,17 +59,20 @@ type PasskeyConfig struct {
 // server (in the session) and hands, once, to Finish with the browser's
 // answer.
 type Passkeys struct {
-	wa    *webauthn.WebAuthn
-	store PasskeyStore
-	users Store
+	wa      *webauthn.WebAuthn
+	store   PasskeyStore
+	users   Store
+	limiter *throttle.Limiter
+	rule    throttle.Rule
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 }
 
 // NewPasskeys returns Passkeys for the site cfg names, keeping passkeys in
-// store and reading users from users. It fails for an RPID that browsers
+// store, reading users from users and counting logins begun in limits
+// (nil: not counted, for tools). It fails for an RPID that browsers
 // refuse (an IP address, or none).
-func NewPasskeys(cfg PasskeyConfig, store PasskeyStore, users Store) (*Passkeys, error) {
+func NewPasskeys(cfg PasskeyConfig, store PasskeyStore, users Store, limits throttle.Store) (*Passkeys, error) {
 	if cfg.RPID == "" || net.ParseIP(strings.Trim(cfg.RPID, "[]")) != nil {
 		return nil, fmt.Errorf("account: passkeys need the site's host name, not %q: browsers refuse IP addresses", cfg.RPID)
 	}
@@ -68,6 +81,9 @@ func NewPasskeys(cfg PasskeyConfig, store PasskeyStore, users Store) (*Passkeys,
 	}
 	if cfg.RPName == "" {
 		cfg.RPName = cfg.RPID
+	}
+	if cfg.LoginRule == (throttle.Rule{}) {
+		cfg.LoginRule = DefaultPasskeyLoginRule
 	}
 	timeout := webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.Timeout, TimeoutUVD: cfg.Timeout}
 	wa, err := webauthn.New(&webauthn.Config{
@@ -79,7 +95,11 @@ func NewPasskeys(cfg PasskeyConfig, store PasskeyStore, users Store) (*Passkeys,
 	if err != nil {
 		return nil, fmt.Errorf("account: passkeys: %w", err)
 	}
-	return &Passkeys{wa: wa, store: store, users: users, Now: time.Now}, nil
+	p := &Passkeys{wa: wa, store: store, users: users, rule: cfg.LoginRule, Now: time.Now}
+	if limits != nil {
+		p.limiter = &throttle.Limiter{Store: limits, Now: func() time.Time { return p.Now() }}
+	}
+	return p, nil
 }
 
 // Ceremony is the server's half of a passkey ceremony in progress. Keep it
@@ -228,10 +248,20 @@ func PasskeyName(name string) string {
 	return name
 }
 
-// BeginLogin starts a login with a passkey. With u nil, any passkey of
-// the site will do (the browser offers the ones it holds: a login without
-// a username); with u, only u's (the second step after u's password).
-func (p *Passkeys) BeginLogin(ctx context.Context, u *User) (options []byte, c Ceremony, err error) {
+// BeginLogin starts a login with a passkey by clientIP. With u nil, any
+// passkey of the site will do (the browser offers the ones it holds: a
+// login without a username); with u, only u's (the second step after u's
+// password). Past the LoginRule it returns a *LimitError.
+func (p *Passkeys) BeginLogin(ctx context.Context, u *User, clientIP string) (options []byte, c Ceremony, err error) {
+	if p.limiter != nil {
+		_, wait, err := p.limiter.Take(ctx, throttle.ClientKey("passkey:ip", clientIP, throttle.DefaultIPv6Prefix), p.rule)
+		if err != nil {
+			return nil, nil, err
+		}
+		if wait > 0 {
+			return nil, nil, &LimitError{RetryAfter: wait}
+		}
+	}
 	uv := webauthn.WithUserVerification(protocol.VerificationRequired)
 	if u == nil {
 		assertion, session, err := p.wa.BeginDiscoverableLogin(uv)

@@ -2,20 +2,14 @@ package account_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"github.com/latchgo/latch/account"
+	"github.com/latchgo/latch/internal/webauthntest"
+	"github.com/latchgo/latch/throttle"
 )
 
 const (
@@ -23,127 +17,34 @@ const (
 	testOrigin = "https://shop.example"
 )
 
-// softKey is a passkey held by a software authenticator: what a phone or
-// security key does, in a few lines, so that the tests can register and
-// sign as a browser would, including what an attacker would try (another
-// origin, a replay, a cloned key).
-type softKey struct {
-	id     []byte
-	priv   *ecdsa.PrivateKey
-	user   []byte
-	count  uint32
-	origin string
-}
-
-var b64 = base64.RawURLEncoding
+// softKey wraps webauthntest.Key for these tests.
+type softKey struct{ *webauthntest.Key }
 
 func newSoftKey(t testing.TB) *softKey {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := make([]byte, 32)
-	rand.Read(id)
-	return &softKey{id: id, priv: priv, origin: testOrigin}
+	return &softKey{webauthntest.NewKey(testRPID, testOrigin)}
 }
 
-// challenge reads the challenge (and, for a registration, the user
-// handle) out of a Begin's options.
-func challenge(t testing.TB, options []byte) (chal string, user []byte) {
-	t.Helper()
-	var o struct {
-		PublicKey struct {
-			Challenge string `json:"challenge"`
-			User      struct {
-				ID string `json:"id"`
-			} `json:"user"`
-		} `json:"publicKey"`
-	}
-	if err := json.Unmarshal(options, &o); err != nil || o.PublicKey.Challenge == "" {
-		t.Fatalf("options %s: %v", options, err)
-	}
-	if o.PublicKey.User.ID != "" {
-		var err error
-		if user, err = b64.DecodeString(o.PublicKey.User.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return o.PublicKey.Challenge, user
-}
-
-func (k *softKey) clientData(kind, chal string) []byte {
-	b, _ := json.Marshal(map[string]any{"type": kind, "challenge": chal, "origin": k.origin, "crossOrigin": false})
-	return b
-}
-
-func (k *softKey) authData(attested bool) []byte {
-	rp := sha256.Sum256([]byte(testRPID))
-	flags := byte(0x01 | 0x04) // user present, user verified
-	if attested {
-		flags |= 0x40
-	}
-	out := append(rp[:], flags)
-	out = binary.BigEndian.AppendUint32(out, k.count)
-	if attested {
-		out = append(out, make([]byte, 16)...) // AAGUID
-		out = binary.BigEndian.AppendUint16(out, uint16(len(k.id)))
-		out = append(out, k.id...)
-		x, y := make([]byte, 32), make([]byte, 32)
-		k.priv.X.FillBytes(x)
-		k.priv.Y.FillBytes(y)
-		cose, _ := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
-		out = append(out, cose...)
-	}
-	return out
-}
-
-// register answers BeginRegistration's options.
 func (k *softKey) register(t testing.TB, options []byte) []byte {
 	t.Helper()
-	chal, user := challenge(t, options)
-	k.user = user
-	att, err := cbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": k.authData(true)})
+	b, err := k.Register(options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
-		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(k.clientData("webauthn.create", chal)),
-			"attestationObject": b64.EncodeToString(att),
-		},
-	})
 	return b
 }
 
-// sign answers BeginLogin's options, counting the use.
 func (k *softKey) sign(t testing.TB, options []byte) []byte {
 	t.Helper()
-	chal, _ := challenge(t, options)
-	k.count++
-	auth := k.authData(false)
-	cd := k.clientData("webauthn.get", chal)
-	h := sha256.Sum256(cd)
-	digest := sha256.Sum256(append(append([]byte{}, auth...), h[:]...))
-	sig, err := ecdsa.SignASN1(rand.Reader, k.priv, digest[:])
+	b, err := k.Sign(options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
-		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(cd),
-			"authenticatorData": b64.EncodeToString(auth),
-			"signature":         b64.EncodeToString(sig),
-			"userHandle":        b64.EncodeToString(k.user),
-		},
-	})
 	return b
 }
 
 func newPasskeys(t testing.TB, e *env) *account.Passkeys {
 	t.Helper()
-	p, err := account.NewPasskeys(account.PasskeyConfig{RPID: testRPID, RPName: "Shop", Origins: []string{testOrigin}}, e.store, e.store)
+	p, err := account.NewPasskeys(account.PasskeyConfig{RPID: testRPID, RPName: "Shop", Origins: []string{testOrigin}}, e.store, e.store, e.store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +70,7 @@ func registered(t *testing.T, p *account.Passkeys, u *account.User, name string)
 // with u nil, without a username.
 func loginWith(t *testing.T, p *account.Passkeys, u *account.User, k *softKey) (*account.User, *account.Passkey, error) {
 	t.Helper()
-	opts, c, err := p.BeginLogin(t.Context(), u)
+	opts, c, err := p.BeginLogin(t.Context(), u, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,12 +126,11 @@ func TestPasskeyRefusals(t *testing.T) {
 	bobKey, _ := registered(t, p, bob, "bob")
 
 	t.Run("another site's origin", func(t *testing.T) {
-		k := *annKey
-		k.origin = "https://shop.example.evil.test"
-		if _, _, err := loginWith(t, p, nil, &k); !errors.Is(err, account.ErrPasskeyRefused) {
+		annKey.Origin = "https://shop.example.evil.test"
+		defer func() { annKey.Origin = testOrigin }()
+		if _, _, err := loginWith(t, p, nil, annKey); !errors.Is(err, account.ErrPasskeyRefused) {
 			t.Errorf("%v, want ErrPasskeyRefused", err)
 		}
-		annKey.count = k.count
 	})
 	t.Run("another user's passkey at the second step", func(t *testing.T) {
 		if _, _, err := loginWith(t, p, ann, bobKey); !errors.Is(err, account.ErrPasskeyRefused) {
@@ -238,7 +138,7 @@ func TestPasskeyRefusals(t *testing.T) {
 		}
 	})
 	t.Run("a replayed answer", func(t *testing.T) {
-		opts, c, err := p.BeginLogin(t.Context(), nil)
+		opts, c, err := p.BeginLogin(t.Context(), nil, "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +169,7 @@ func TestPasskeyRefusals(t *testing.T) {
 		}
 	})
 	t.Run("garbage", func(t *testing.T) {
-		opts, c, err := p.BeginLogin(t.Context(), nil)
+		opts, c, err := p.BeginLogin(t.Context(), nil, "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +184,7 @@ func TestPasskeyRefusals(t *testing.T) {
 		}
 	})
 	t.Run("an IP address as the site", func(t *testing.T) {
-		if _, err := account.NewPasskeys(account.PasskeyConfig{RPID: "127.0.0.1", Origins: []string{"http://127.0.0.1:8080"}}, e.store, e.store); err == nil {
+		if _, err := account.NewPasskeys(account.PasskeyConfig{RPID: "127.0.0.1", Origins: []string{"http://127.0.0.1:8080"}}, e.store, e.store, nil); err == nil {
 			t.Error("NewPasskeys accepted an IP address")
 		}
 	})
@@ -305,7 +205,7 @@ func TestPasskeyRevocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secondOpts, secondC, err := p.BeginLogin(ctx, ann)
+	secondOpts, secondC, err := p.BeginLogin(ctx, ann, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +231,7 @@ func TestPasskeyRevocation(t *testing.T) {
 	// A passkey stored under the old epoch after the revocation's delete
 	// (the race the epoch closes) is refused and not listed.
 	ghost := newSoftKey(t)
-	ghost.user = []byte(ann.ID)
+	ghost.User = []byte(ann.ID)
 	gopts, gc, err := p.BeginRegistration(ctx, ann)
 	if err != nil {
 		t.Fatal(err)
@@ -372,7 +272,7 @@ func TestPasskeyRevocation(t *testing.T) {
 
 func TestPasskeyCeremonyExpires(t *testing.T) {
 	e := newEnv(t)
-	p, err := account.NewPasskeys(account.PasskeyConfig{RPID: testRPID, Origins: []string{testOrigin}, Timeout: time.Millisecond}, e.store, e.store)
+	p, err := account.NewPasskeys(account.PasskeyConfig{RPID: testRPID, Origins: []string{testOrigin}, Timeout: time.Millisecond}, e.store, e.store, e.store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,6 +284,27 @@ func TestPasskeyCeremonyExpires(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if _, err := p.FinishRegistration(t.Context(), ann, c, newSoftKey(t).register(t, opts), "slow"); !errors.Is(err, account.ErrPasskeyRefused) {
 		t.Errorf("an expired ceremony: %v, want ErrPasskeyRefused", err)
+	}
+}
+
+// TestPasskeyLoginLimit: one client cannot make the server keep ceremonies
+// without end; another client is not held up.
+func TestPasskeyLoginLimit(t *testing.T) {
+	e := newEnv(t)
+	p, err := account.NewPasskeys(account.PasskeyConfig{RPID: testRPID, Origins: []string{testOrigin},
+		LoginRule: throttle.Rule{Window: time.Hour, Free: 3, Base: time.Minute, Max: time.Minute}}, e.store, e.store, e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		_, _, err := p.BeginLogin(t.Context(), nil, "2001:db8::"+strconv.Itoa(i+1))
+		var limited *account.LimitError
+		if i < 3 && err != nil || i == 3 && !errors.As(err, &limited) {
+			t.Fatalf("login %d from one /64: %v", i+1, err)
+		}
+	}
+	if _, _, err := p.BeginLogin(t.Context(), nil, "192.0.2.9"); err != nil {
+		t.Errorf("another client: %v", err)
 	}
 }
 
@@ -412,7 +333,7 @@ func FuzzPasskeyFinish(f *testing.F) {
 	p := newPasskeys(f, e)
 	ann := e.user(f, "ann")
 	f.Fuzz(func(t *testing.T, answer []byte) {
-		_, c, err := p.BeginLogin(context.Background(), nil)
+		_, c, err := p.BeginLogin(context.Background(), nil, "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}

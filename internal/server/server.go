@@ -43,10 +43,12 @@ type App struct {
 	Recovery  *account.Recovery
 	TwoFactor *account.TwoFactor
 	Auditor   *account.Auditor
-	Mail      *mailer.Queue
-	Site      *site.Site
-	Logger    *slog.Logger
-	Metrics   *metrics.Metrics
+	// Passkeys is nil when the base URL has no host name.
+	Passkeys *account.Passkeys
+	Mail     *mailer.Queue
+	Site     *site.Site
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
 }
 
 // notifier sends account mail through the queue.
@@ -106,6 +108,18 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 	tokens := account.NewAPITokens(backend, backend)
 	twoFactor := account.NewTwoFactor(backend, backend, backend)
 	auditor := account.NewAuditor(backend)
+	// Passkeys are bound to the site's host name; browsers refuse them on
+	// an IP address, so a site at http://127.0.0.1:8080 has none (at
+	// http://localhost:8080 it has).
+	passkeys, err := account.NewPasskeys(account.PasskeyConfig{
+		RPID:    cfg.BaseURL.Hostname(),
+		RPName:  "latch",
+		Origins: []string{cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host},
+	}, backend, backend, backend)
+	if err != nil {
+		logger.Info("passkeys off: the base URL has no host name", "base_url", cfg.BaseURL.String())
+		passkeys = nil
+	}
 	auth := latch.New(latch.Store(backend), func(ctx context.Context, id string) (*account.User, error) {
 		u, err := backend.UserByID(ctx, id)
 		if errors.Is(err, account.ErrNotFound) {
@@ -138,13 +152,13 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 		RequestContext:   requestContext(backend),
 		ReauthAfter:      cfg.ReauthAfter,
 		RequireTwoFactor: cfg.Require2FA,
-	}, site.Deps{Accounts: accounts, Auth: auth, Tokens: tokens, Recovery: recovery, TwoFactor: twoFactor, Auditor: auditor})
+	}, site.Deps{Accounts: accounts, Auth: auth, Tokens: tokens, Recovery: recovery, TwoFactor: twoFactor, Auditor: auditor, Passkeys: passkeys})
 	if err != nil {
 		return nil, err
 	}
 	return &App{
 		Config: cfg, Backend: backend, Auth: auth, Accounts: accounts, Tokens: tokens, Recovery: recovery,
-		TwoFactor: twoFactor, Auditor: auditor, Mail: queue, Site: s, Logger: logger, Metrics: m,
+		TwoFactor: twoFactor, Auditor: auditor, Passkeys: passkeys, Mail: queue, Site: s, Logger: logger, Metrics: m,
 	}, nil
 }
 

@@ -46,6 +46,9 @@ func (s *Site) accountRoutes(mux *http.ServeMux) {
 		mux.Handle("POST /account/2fa/disable", fresh(s.disableTwoFactor))
 		mux.Handle("POST /account/2fa/recovery-codes", fresh(s.replaceRecoveryCodes))
 	}
+	if s.passkeys != nil {
+		s.passkeyRoutes(mux)
+	}
 	if s.tokens != nil {
 		mux.Handle("GET /account/tokens", login(s.tokensPage))
 		mux.Handle("POST /account/tokens", fresh(s.createToken))

@@ -26,6 +26,7 @@ var pageNames = []string{
 	"index", "signup", "login", "reauth", "logout", "profile", "error",
 	"forgot", "reset", "confirm", "resend", "twofactor-login",
 	"account", "account-password", "account-email", "account-delete", "devices", "twofactor", "tokens",
+	"passkeys",
 }
 
 // eventTexts describe audit events to their owner.
@@ -57,6 +58,11 @@ var eventTexts = map[string]string{
 	"token_revoked":         "API token revoked",
 	"session_revoked":       "A device was logged out",
 	"sessions_revoked":      "Logged out everywhere else",
+	"passkey_added":         "Passkey added",
+	"passkey_renamed":       "Passkey renamed",
+	"passkey_removed":       "Passkey removed",
+	"passkey_used":          "Logged in with a passkey",
+	"passkey_cloned":        "A copied passkey was refused",
 }
 
 var templateFuncs = template.FuncMap{
@@ -92,6 +98,10 @@ func parseTemplates() (templates, error) {
 	return t, nil
 }
 
+// passkeyPages are the pages that offer passkeys, with the script that
+// makes the WebAuthn calls; every other page is script-free.
+var passkeyPages = map[string]bool{"login": true, "twofactor-login": true, "passkeys": true}
+
 // view is what every page template receives.
 type view struct {
 	Title   string
@@ -126,6 +136,16 @@ type view struct {
 	CodesLeft     int
 	Tokens        []account.APIToken
 	NewToken      string
+	Passkeys      []account.Passkey
+	// PasskeysOn: the site offers passkeys (its base URL has a host name).
+	PasskeysOn bool
+	// Fresh: the login is fresh enough to change what protects the
+	// account.
+	Fresh bool
+
+	// Script is the page's one script, if any (passkeyScript): the page
+	// is then served with a CSP that allows scripts from the site itself.
+	Script string
 }
 
 // render writes a page with the given status. The page is rendered into a
@@ -150,6 +170,9 @@ var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // renderPlain renders without reading the session.
 func (s *Site) renderPlain(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
 	v.MinPassword = s.accounts.Policy.MinLength
+	if v.PasskeysOn = s.passkeys != nil; v.PasskeysOn && passkeyPages[name] {
+		v.Script = passkeyScript
+	}
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -163,6 +186,9 @@ func (s *Site) renderPlain(w http.ResponseWriter, r *http.Request, status int, n
 		return
 	}
 	h := w.Header()
+	if v.Script != "" {
+		h.Set("Content-Security-Policy", scriptPolicy)
+	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)

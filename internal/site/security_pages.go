@@ -63,11 +63,23 @@ func (s *Site) pendingLogin(r *http.Request) (pendingLogin, bool) {
 }
 
 func (s *Site) secondStepForm(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.pendingLogin(r); !ok {
+	p, ok := s.pendingLogin(r)
+	if !ok {
 		latch.Redirect(w, r, "/login")
 		return
 	}
-	s.render(w, r, http.StatusOK, "twofactor-login", &view{Title: "Two-factor authentication"})
+	v := &view{Title: "Two-factor authentication"}
+	if s.passkeys != nil {
+		// The user's passkeys stand in for the code.
+		u, err := s.accounts.Store().UserByID(r.Context(), p.userID)
+		if err == nil && u.Epoch == p.epoch {
+			if v.Passkeys, err = s.passkeys.List(r.Context(), u); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "twofactor-login", v)
 }
 
 // secondStep checks the code and completes the login, which then counts

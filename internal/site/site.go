@@ -75,6 +75,8 @@ type Deps struct {
 	TwoFactor *account.TwoFactor
 	// Auditor records account events and shows them on /account.
 	Auditor *account.Auditor
+	// Passkeys enables passkeys (/account/passkeys, passkey logins).
+	Passkeys *account.Passkeys
 }
 
 // Site serves the pages. Create it with New.
@@ -86,6 +88,7 @@ type Site struct {
 	recovery  *account.Recovery
 	twoFactor *account.TwoFactor
 	auditor   *account.Auditor
+	passkeys  *account.Passkeys
 	profiles  *profiles
 	tpl       templates
 	logger    *slog.Logger
@@ -130,7 +133,7 @@ func New(cfg Config, deps Deps) (*Site, error) {
 	}
 	s := &Site{
 		cfg: cfg, auth: deps.Auth, accounts: deps.Accounts, tokens: deps.Tokens,
-		recovery: deps.Recovery, twoFactor: deps.TwoFactor, auditor: deps.Auditor,
+		recovery: deps.Recovery, twoFactor: deps.TwoFactor, auditor: deps.Auditor, passkeys: deps.Passkeys,
 		tpl: tpl, logger: cfg.Logger, profiles: newProfiles(deps.Accounts.Store()),
 	}
 	s.auth.ErrorHandler = s.serverError
