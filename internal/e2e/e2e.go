@@ -68,6 +68,8 @@ func AllocatorOptions(execPath, userDataDir string) []chromedp.ExecAllocatorOpti
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("no-pings", true),
 		chromedp.Flag("no-proxy-server", true),
+		// localhost is 127.0.0.1, where the sites listen, never ::1.
+		chromedp.Flag("host-resolver-rules", "MAP localhost 127.0.0.1"),
 		chromedp.WindowSize(1280, 800),
 	)
 }
@@ -75,7 +77,8 @@ func AllocatorOptions(execPath, userDataDir string) []chromedp.ExecAllocatorOpti
 // Site is the real latch site (SQLite database, real password hasher)
 // served on a real listener on 127.0.0.1.
 type Site struct {
-	// URL is the site's origin, http://127.0.0.1:PORT, also its base URL.
+	// URL is the site's origin, http://127.0.0.1:PORT (or localhost), also
+	// its base URL.
 	URL string
 	App *server.App
 
@@ -88,11 +91,23 @@ type Site struct {
 // base URL is the served origin, so the site's cross-origin checks see the
 // browser's real origin. Logs go to logOut (io.Discard to drop them).
 func StartSite(ctx context.Context, dir string, logOut io.Writer, args ...string) (*Site, error) {
+	return startSite(ctx, "127.0.0.1", dir, logOut, args)
+}
+
+// StartLocalhostSite is StartSite with the base URL http://localhost:PORT
+// (still served on 127.0.0.1): passkeys need a host name, and browsers
+// refuse them on an IP address.
+func StartLocalhostSite(ctx context.Context, dir string, logOut io.Writer, args ...string) (*Site, error) {
+	return startSite(ctx, "localhost", dir, logOut, args)
+}
+
+func startSite(ctx context.Context, host, dir string, logOut io.Writer, args []string) (*Site, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	url := "http://" + ln.Addr().String()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	url := "http://" + net.JoinHostPort(host, port)
 	flags := append([]string{"-database", filepath.Join(dir, "latch.db"), "-base-url", url, "-addr", ln.Addr().String()}, args...)
 	cfg, _, err := server.ParseFlags("e2e", flags, func(string) string { return "" }, io.Discard)
 	if err != nil {
