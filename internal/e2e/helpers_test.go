@@ -26,6 +26,10 @@ import (
 // hung browser fails the test instead of stalling CI.
 const testTimeout = 45 * time.Second
 
+// longTests are the tests that take longer than testTimeout, with their
+// bound: they walk through every page of the site.
+var longTests = map[string]time.Duration{"TestPhoneLayoutEveryPage": 3 * time.Minute}
+
 // stepTimeout bounds one action in a browser, so that a wait for something
 // that never comes fails with the step that waited.
 const stepTimeout = 15 * time.Second
@@ -47,7 +51,11 @@ func chromium(t *testing.T) string {
 // testContext is the context of one test: it ends after testTimeout, or
 // when the test's cleanups run.
 func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	d := testTimeout
+	if long, ok := longTests[t.Name()]; ok {
+		d = long
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
 }

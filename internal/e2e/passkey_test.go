@@ -47,7 +47,13 @@ func (b *browser) credentials(id webauthn.AuthenticatorID) []*webauthn.Credentia
 // buttons whose script navigates once the server has answered.
 func (b *browser) clickAndWait(sel, waitFor string) {
 	b.t.Helper()
-	b.do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible), chromedp.WaitVisible(chromedp.CSS(waitFor)))
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible), chromedp.WaitVisible(chromedp.CSS(waitFor)))
+	if err != nil {
+		msg := eval[string](b, `[...document.querySelectorAll("[data-passkey-error]")].map(e => e.textContent).join(" ")`)
+		b.t.Fatalf("click %s, wait for %s: %v (the page says %q)", sel, waitFor, err, msg)
+	}
 }
 
 // TestPasskeyInTheBrowser registers a passkey with Chromium's virtual
