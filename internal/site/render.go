@@ -74,6 +74,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return ""
 	},
+	"device": describeUA,
 	"eventText": func(kind string) string {
 		if t, ok := eventTexts[kind]; ok {
 			return t
