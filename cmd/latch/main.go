@@ -33,7 +33,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(2)
+		return // the help that was asked for is printed
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "latch:", err)
@@ -65,6 +65,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		// latch -h: the commands, then the flags every command takes.
+		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout, "\nflags (of serve, and of every command):")
+		server.PrintFlags(stdout)
+		return nil
 	}
 	switch cmd {
 	case "serve":
@@ -85,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runSessions(ctx, args, getenv, std)
 	case "import":
 		return runImport(ctx, args, getenv, std)
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:

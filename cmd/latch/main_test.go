@@ -69,6 +69,28 @@ func TestServeAndShutdown(t *testing.T) {
 	if !strings.Contains(logs.String(), "shutting down") {
 		t.Errorf("logs: %s", logs.String())
 	}
+	// Without -base-url, links point where the site really listens (the
+	// port -addr 127.0.0.1:0 picked), not at 127.0.0.1:8080.
+	if !strings.Contains(logs.String(), "base_url="+base+" ") {
+		t.Errorf("the base URL is not %s: %s", base, logs.String())
+	}
+}
+
+// TestHelp: latch -h lists the commands and the flags with their kinds,
+// and is not an error.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, env(nil), nil, &out, &errOut); err != nil {
+			t.Fatalf("latch %v: %v", args, err)
+		}
+		for _, want := range []string{"commands:", "serve ", "migrate ", "user add|list", "sessions revoke", "import FILE",
+			"-addr host:port", "-session-idle duration", "-db-max-conns number", "-base-url URL", "(default 30m)", "LATCH_SESSION_IDLE"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("latch %v lacks %q:\n%s", args, want, out.String())
+			}
+		}
+	}
 }
 
 func TestFlagsOverrideEnvironment(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -41,6 +42,12 @@ type Config struct {
 	IPv6Prefix      int
 	LogLevel        slog.Level
 	LogFormat       string
+	// BaseURLFromAddr: -base-url was not given, so BaseURL follows -addr
+	// (Run sets it from the address it listens on, which -addr :0 picks).
+	BaseURLFromAddr bool
+	// Warnings are settings that work but are likely mistakes; Run logs
+	// them at start.
+	Warnings []string
 }
 
 // flagSpec is one flag: its name is also its variable, LATCH_ + the name
@@ -50,43 +57,67 @@ type flagSpec struct {
 	boolean          bool
 }
 
-// boolFlag is a string-valued flag that, like flag.Bool, may be given
-// without a value ("-require-email-confirmation").
-type boolFlag struct{ v *string }
+// textFlag is a flag whose text build checks and converts. Help shows its
+// kind from the usage (-session-idle duration) and its default unquoted.
+type textFlag struct{ v *string }
 
-func (b boolFlag) String() string {
-	if b.v == nil {
+func (f textFlag) String() string {
+	if f.v == nil {
 		return ""
 	}
-	return *b.v
+	return *f.v
 }
-func (b boolFlag) Set(s string) error { *b.v = s; return nil }
-func (b boolFlag) IsBoolFlag() bool   { return true }
+func (f textFlag) Set(s string) error { *f.v = s; return nil }
+
+// boolFlag is a textFlag that, like flag.Bool, may be given without a
+// value ("-require-email-confirmation").
+type boolFlag struct{ textFlag }
+
+func (b boolFlag) IsBoolFlag() bool { return true }
+
+// define adds the flags to fs, with defaults taken from def.
+func define(fs *flag.FlagSet, def func(flagSpec) string) map[string]*string {
+	values := map[string]*string{}
+	for _, f := range flagSpecs {
+		v := def(f)
+		values[f.name] = &v
+		var value flag.Value = textFlag{&v}
+		if f.boolean {
+			value = boolFlag{textFlag{&v}}
+		}
+		fs.Var(value, f.name, f.usage+" ("+EnvName(f.name)+")")
+		// Help shows the built-in default, never a LATCH_* value: those
+		// may hold credentials (a postgres:// or smtp:// URL with a
+		// password).
+		fs.Lookup(f.name).DefValue = f.def
+	}
+	return values
+}
 
 var flagSpecs = []flagSpec{
-	{name: "addr", def: "127.0.0.1:8080", usage: "address to listen on"},
-	{name: "admin-addr", def: "", usage: "optional address for /metrics, /livez and /readyz (keep it private)"},
-	{name: "base-url", def: "http://127.0.0.1:8080", usage: "public URL of the site (https turns on Secure cookies and HSTS)"},
-	{name: "database", def: "latch.db", usage: "SQLite file, or a postgres:// URL"},
-	{name: "redis", def: "", usage: "optional redis:// URL for sessions and rate limits"},
-	{name: "redis-prefix", def: "latch:", usage: "prefix of every Redis key, so sites can share a Redis"},
-	{name: "db-max-conns", def: "10", usage: "PostgreSQL connection pool size per instance"},
-	{name: "db-timeout", def: "5s", usage: "PostgreSQL connect and statement timeout"},
-	{name: "session-idle", def: "30m", usage: "log out after this long without a request"},
-	{name: "session-lifetime", def: "12h", usage: "log out this long after logging in, however busy"},
-	{name: "remember", def: "720h", usage: `how long "remember me" lasts`},
-	{name: "trusted-proxies", def: "", usage: "comma-separated networks (CIDR) whose X-Forwarded-For is believed"},
-	{name: "smtp", def: "", usage: "smtp://user:pass@host:port for outgoing mail (STARTTLS); empty writes mails to the log"},
-	{name: "smtp-from", def: "", usage: `sender of mails (default "latch <no-reply@HOST>" with the host of -base-url)`},
+	{name: "addr", def: "127.0.0.1:8080", usage: "`host:port` to listen on"},
+	{name: "admin-addr", def: "", usage: "optional `host:port` for /metrics, /livez and /readyz (keep it private)"},
+	{name: "base-url", def: "", usage: "public `URL` of the site, for links in mails and cross-origin checks (default http:// and -addr; https turns on Secure cookies and HSTS)"},
+	{name: "database", def: "latch.db", usage: "SQLite `file`, or a postgres:// URL"},
+	{name: "redis", def: "", usage: "optional redis:// `URL` for sessions and rate limits"},
+	{name: "redis-prefix", def: "latch:", usage: "`prefix` of every Redis key, so sites can share a Redis"},
+	{name: "db-max-conns", def: "10", usage: "`number` of PostgreSQL connections per instance"},
+	{name: "db-timeout", def: "5s", usage: "PostgreSQL connect and statement timeout (a `duration`)"},
+	{name: "session-idle", def: "30m", usage: "log out after this `duration` without a request"},
+	{name: "session-lifetime", def: "12h", usage: "log out this `duration` after logging in, however busy"},
+	{name: "remember", def: "720h", usage: "how long \"remember me\" lasts (a `duration`)"},
+	{name: "trusted-proxies", def: "", usage: "comma-separated `networks` (CIDR) whose X-Forwarded-For is believed"},
+	{name: "smtp", def: "", usage: "`smtp://user:pass@host:port` for outgoing mail (STARTTLS); empty writes mails to the log"},
+	{name: "smtp-from", def: "", usage: "`sender` of mails (default \"latch <no-reply@HOST>\" with the host of -base-url)"},
 	{name: "require-email-confirmation", def: "false", usage: "refuse logins until the email address is confirmed", boolean: true},
 	{name: "require-two-factor", def: "false", usage: "make users set up two-factor authentication before using the site (ASVS 6.3.3)", boolean: true},
-	{name: "reauth-after", def: "10m", usage: "ask for the password again before sensitive changes this long after it was entered"},
-	{name: "password-min-length", def: "8", usage: "shortest password accepted at sign-up and change (at least 8)"},
-	{name: "hash-concurrency", def: "0", usage: "password hashes computed at once (0: one per CPU but one, leaving a CPU for pages)"},
-	{name: "ipv6-prefix", def: "64", usage: "leading bits of an IPv6 address that count as one client in the rate limits (a subscriber's /64)"},
-	{name: "cache-entries", def: "10000", usage: "sessions (with their users) each instance keeps in its read cache; 0 turns the cache off"},
-	{name: "log-level", def: "info", usage: "debug, info, warn or error"},
-	{name: "log-format", def: "text", usage: "text or json"},
+	{name: "reauth-after", def: "10m", usage: "ask for the password again before sensitive changes this `duration` after it was entered"},
+	{name: "password-min-length", def: "8", usage: "shortest password accepted at sign-up and change (a `number`, at least 8)"},
+	{name: "hash-concurrency", def: "0", usage: "`number` of password hashes computed at once (0: one per CPU but one, leaving a CPU for pages)"},
+	{name: "ipv6-prefix", def: "64", usage: "leading `bits` of an IPv6 address that count as one client in the rate limits (a subscriber's /64)"},
+	{name: "cache-entries", def: "10000", usage: "`number` of sessions (with their users) each instance keeps in its read cache; 0 turns the cache off"},
+	{name: "log-level", def: "info", usage: "`level`: debug, info, warn or error"},
+	{name: "log-format", def: "text", usage: "`format`: text or json"},
 }
 
 // IsBoolFlag reports whether the configuration flag name may be given
@@ -110,36 +141,58 @@ func EnvName(flagName string) string {
 func ParseFlags(name string, args []string, getenv func(string) string, out io.Writer) (*Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
-	values := map[string]*string{}
-	for _, f := range flagSpecs {
-		def := f.def
+	given := map[string]bool{}
+	values := define(fs, func(f flagSpec) string {
 		if v := getenv(EnvName(f.name)); v != "" {
-			def = v
+			given[f.name] = true
+			return v
 		}
-		if f.boolean {
-			v := def
-			values[f.name] = &v
-			fs.Var(boolFlag{&v}, f.name, f.usage+" ("+EnvName(f.name)+")")
-			continue
-		}
-		values[f.name] = fs.String(f.name, def, f.usage+" ("+EnvName(f.name)+")")
-	}
-	// Help shows the built-in defaults, never the LATCH_* values: those
-	// may hold credentials (a postgres:// or smtp:// URL with a password).
-	for _, f := range flagSpecs {
-		fs.Lookup(f.name).DefValue = f.def
-	}
+		return f.def
+	})
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	cfg, err := build(values)
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	cfg, err := build(values, given)
 	if err != nil {
 		return nil, nil, err
 	}
 	return cfg, fs.Args(), nil
 }
 
-func build(v map[string]*string) (*Config, error) {
+// PrintFlags writes the configuration flags and their defaults, as -h
+// shows them.
+func PrintFlags(out io.Writer) {
+	fs := flag.NewFlagSet("latch", flag.ContinueOnError)
+	fs.SetOutput(out)
+	define(fs, func(f flagSpec) string { return f.def })
+	fs.PrintDefaults()
+}
+
+// baseFromAddr is the base URL of a site that listens on addr: http://
+// and the address, with a loopback address for one that listens on every
+// interface.
+func baseFromAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// loopback reports whether host is a name or address of this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+func build(v map[string]*string, given map[string]bool) (*Config, error) {
 	cfg := &Config{
 		Addr: *v["addr"], AdminAddr: *v["admin-addr"], Database: *v["database"], Redis: *v["redis"],
 		LogFormat: *v["log-format"], SMTP: *v["smtp"], SMTPFrom: *v["smtp-from"], RedisPrefix: *v["redis-prefix"],
@@ -149,12 +202,16 @@ func build(v map[string]*string) (*Config, error) {
 	bad := func(flagName, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("-%s: %s", flagName, fmt.Sprintf(format, args...)))
 	}
-	u, err := url.Parse(*v["base-url"])
+	base := *v["base-url"]
+	if !given["base-url"] {
+		base, cfg.BaseURLFromAddr = baseFromAddr(cfg.Addr), true
+	}
+	u, err := url.Parse(base)
 	switch {
 	case err != nil:
 		bad("base-url", "%v", err)
 	case u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.User != nil, u.RawQuery != "", u.Fragment != "":
-		bad("base-url", "want http(s)://host[:port], got %q", *v["base-url"])
+		bad("base-url", "want http(s)://host[:port], got %q", base)
 	case u.Path != "" && u.Path != "/":
 		bad("base-url", "the site must be served at the root of its host, got path %q", u.Path)
 	default:
@@ -163,6 +220,18 @@ func build(v map[string]*string) (*Config, error) {
 	}
 	if cfg.Addr == "" {
 		bad("addr", "must not be empty")
+	}
+	// A site on this machine whose -base-url names another port than it
+	// listens on sends mails with links that lead nowhere.
+	if cfg.BaseURL != nil && given["base-url"] && given["addr"] && loopback(cfg.BaseURL.Hostname()) {
+		_, port, err := net.SplitHostPort(cfg.Addr)
+		want := cfg.BaseURL.Port()
+		if want == "" {
+			want = map[string]string{"http": "80", "https": "443"}[cfg.BaseURL.Scheme]
+		}
+		if err == nil && port != want && port != "0" {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("-base-url %s names port %s of this machine, but -addr listens on %s: links in mails will not reach the site", cfg.BaseURL, want, cfg.Addr))
+		}
 	}
 	if n, err := strconv.Atoi(*v["db-max-conns"]); err != nil || n < 1 || n > 1000 {
 		bad("db-max-conns", "want a number from 1 to 1000")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -291,21 +292,33 @@ func Run(ctx context.Context, cfg *Config, logOut, out io.Writer) (err error) {
 	batched := logbuf.New(logOut, 100*time.Millisecond, 64<<10)
 	defer func() { err = errors.Join(err, batched.Close()) }()
 	logger := cfg.NewLogger(batched)
+	for _, w := range cfg.Warnings {
+		logger.Warn(w)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("-addr: listen on %s: %w", cfg.Addr, err)
+	}
+	if cfg.BaseURLFromAddr {
+		// The address it really listens on: -addr :0 picks a port.
+		base, err := url.Parse(baseFromAddr(ln.Addr().String()))
+		if err == nil {
+			cfg.BaseURL = base
+		}
+	}
 	backend, err := OpenBackend(ctx, cfg)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer backend.Close()
 	app, err := NewApp(cfg, backend, logger)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	if limit, ok := memoryLimit(app.Accounts.Hasher()); ok {
 		debug.SetMemoryLimit(limit)
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("-addr: listen on %s: %w", cfg.Addr, err)
 	}
 	var admin net.Listener
 	if cfg.AdminAddr != "" {
