@@ -55,7 +55,7 @@ func TestCrossSiteFormsRefused(t *testing.T) {
 			b := b.in(t)
 			if !tc.loggedIn {
 				b.open("/")
-				b.wantPage(b.click(`header form[action="/logout"] button[type="submit"]`), http.StatusOK, "/")
+				b.wantPage(b.click(`header form[action="/logout"] button[type="submit"]`), http.StatusOK, "/?logged-out")
 			}
 			target := s.URL + tc.form
 			sent := subscribe(b, network.RequestWillBeSent)

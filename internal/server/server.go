@@ -142,6 +142,8 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 	auth.Session.AbsoluteTimeout = cfg.SessionLifetime
 	auth.Remember.Duration = cfg.Remember
 	auth.Login.RefreshView = "/reauth"
+	// The re-authentication page says why it is shown: no second message.
+	auth.Login.RefreshMessage = ""
 	auth.Session.Cookie.Secure = cfg.Secure()
 	auth.Remember.Cookie.Secure = cfg.Secure()
 	s, err := site.New(site.Config{

@@ -13,7 +13,11 @@ import (
 )
 
 func (s *Site) index(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "index", &view{Title: "Home"})
+	v := &view{Title: "Home"}
+	if _, in := s.auth.CurrentUser(r); !in && r.URL.Query().Has("logged-out") {
+		v.LoggedOut = true
+	}
+	s.render(w, r, http.StatusOK, "index", v)
 }
 
 // parseForm parses a urlencoded body. A body over the limit is a 413, a
@@ -97,12 +101,26 @@ func (s *Site) signup(w http.ResponseWriter, r *http.Request) {
 		s.formFailure(w, r, "signup", v, err)
 		return
 	}
-	if err := s.auth.AddFlash(w, r, "success", "Your account is ready. Log in to continue."); err != nil {
+	msg := "Your account is ready. Log in to continue."
+	if s.recovery != nil {
+		msg = "Your account is ready. We sent a link to " + u.Email + " to confirm the address; log in to continue."
+	}
+	if err := s.auth.AddFlash(w, r, "success", msg); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	// The login form shows the new address, so only the password is left
+	// to type.
+	if err := s.auth.Put(w, r, signedUpKey, u.Email); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	latch.Redirect(w, r, "/login")
 }
+
+// signedUpKey holds, for the login form that follows a sign-up, the new
+// account's email address.
+const signedUpKey = "site.signed_up"
 
 // formFailure answers the errors a form submission shares: rate limits
 // (429), a saturated password hasher (503), anything else (503 page).
@@ -135,7 +153,12 @@ func seconds(n int) string {
 }
 
 func (s *Site) loginForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "login", &view{Title: "Log in", Next: s.nextParam(r)})
+	v := &view{Title: "Log in", Next: s.nextParam(r)}
+	if email, err := s.auth.Pop(w, r, signedUpKey); err == nil && email != "" {
+		v.Form = map[string]string{"email": email}
+		v.SignedUp = true
+	}
+	s.render(w, r, http.StatusOK, "login", v)
 }
 
 func (s *Site) login(w http.ResponseWriter, r *http.Request) {
@@ -236,7 +259,26 @@ func (s *Site) reauth(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	// The page this leads to need not ask for the password a second time.
+	if err := s.auth.Put(w, r, reauthKey, strconv.FormatInt(s.auth.Now().Unix(), 10)); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	redirectNext(w, r, v.Next)
+}
+
+// reauthKey holds when the user last confirmed their password on /reauth.
+const reauthKey = "site.reauth"
+
+// reauthTTL is how long after /reauth the password change takes that
+// confirmation instead of the current password.
+const reauthTTL = 5 * time.Minute
+
+// justConfirmed reports whether the user entered their password on
+// /reauth within reauthTTL, in this session.
+func (s *Site) justConfirmed(r *http.Request) bool {
+	at, err := strconv.ParseInt(s.auth.Get(r, reauthKey), 10, 64)
+	return err == nil && s.auth.IsFresh(r) && s.auth.Now().Sub(time.Unix(at, 0)) < reauthTTL
 }
 
 // logoutForm shows a button: GET never logs out, so a link or an image on
@@ -250,7 +292,9 @@ func (s *Site) logout(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	latch.Redirect(w, r, "/")
+	// The home page says so. Not a flash: logging out clears the site's
+	// cookies (Clear-Site-Data), a new session's among them.
+	latch.Redirect(w, r, "/?logged-out")
 }
 
 func (s *Site) profile(w http.ResponseWriter, r *http.Request) {

@@ -144,6 +144,11 @@ type view struct {
 	// account.
 	Fresh bool
 
+	// SignedUp: the login form follows a sign-up. LoggedOut: the home
+	// page follows a logout. NoCurrent: the password change needs no
+	// current password (it was just confirmed).
+	SignedUp, LoggedOut, NoCurrent bool
+
 	// Script is the page's one script, if any (passkeyScript): the page
 	// is then served with a CSP that allows scripts from the site itself.
 	Script string

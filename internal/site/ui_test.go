@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDevicesInWords: devices and activity name the browser in words
@@ -30,4 +31,74 @@ func TestDevicesInWords(t *testing.T) {
 	devices = c.get("/account/devices")
 	mustContain(t, devices.body, "<summary>Chrome 131 on Android</summary>", "<code>"+strings.ReplaceAll(android, ";", ";")+"</code>", "revoke-others")
 	mustContain(t, c.get("/account").body, "<summary>Chrome 131 on Android</summary>")
+}
+
+// TestFlows: sign-up says a confirmation mail went out and fills the
+// login form's email in; logging out says so; re-authentication shows one
+// message and a way to reset the password; the password change that
+// follows it does not ask for the password again; a wrong current
+// password is not recorded as a failed login.
+func TestFlows(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, siteOptions{})
+	c := s.browser()
+	if r := c.signup("ann", "ann@example.com"); r.StatusCode != 303 || r.Header.Get("Location") != "/login" {
+		t.Fatalf("sign-up: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	login := c.get("/login")
+	mustContain(t, login.body, "We sent a link to ann@example.com", `value="ann@example.com"`)
+	if again := c.get("/login"); strings.Contains(again.body, `value="ann@example.com"`) {
+		t.Error("the email is filled in again on the next visit")
+	}
+	if r := c.login("ann@example.com"); r.StatusCode != 303 {
+		t.Fatalf("login: %d", r.StatusCode)
+	}
+
+	// A wrong current password: refused, recorded as such.
+	if r := c.post("/account/password", url.Values{"current": {"not it"}, "password": {"another passphrase"}, "confirm": {"another passphrase"}}); r.StatusCode != 422 {
+		t.Fatalf("wrong current password: %d", r.StatusCode)
+	}
+	acct := c.get("/account").body
+	mustContain(t, acct, "Wrong password entered to confirm it was you")
+	if strings.Contains(acct, "Failed login") {
+		t.Error("a wrong current password is shown as a failed login")
+	}
+
+	// Once the login is stale, re-authentication: one message, a way out.
+	s.clock.Advance(11 * time.Minute)
+	r := c.get("/account/password")
+	if r.StatusCode != 303 || !strings.HasPrefix(r.Header.Get("Location"), "/reauth") {
+		t.Fatalf("stale password page: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	reauth := c.get(r.Header.Get("Location"))
+	mustContain(t, reauth.body, "Confirm it’s you", `href="/forgot"`)
+	if strings.Contains(reauth.body, "Please reauthenticate") {
+		t.Error("the re-authentication page shows two messages")
+	}
+	if r := c.post("/reauth", url.Values{"password": {pw}, "next": {"/account/password"}}); r.StatusCode != 303 {
+		t.Fatalf("reauth: %d", r.StatusCode)
+	}
+	form := c.get("/account/password")
+	if strings.Contains(form.body, `name="current"`) {
+		t.Error("the password form asks for the password just confirmed")
+	}
+	// Not for long: 5 minutes later it asks again.
+	s.clock.Advance(6 * time.Minute)
+	if form := c.get("/account/password"); !strings.Contains(form.body, `name="current"`) {
+		t.Error("the password form skips the current password 6 minutes after re-authentication")
+	}
+	s.clock.Advance(-6 * time.Minute)
+	if r := c.post("/account/password", url.Values{"password": {"another passphrase"}, "confirm": {"another passphrase"}}); r.StatusCode != 303 {
+		t.Fatalf("change after re-authentication: %d %s", r.StatusCode, r.body)
+	}
+
+	// Logging out says so, and only to a visitor.
+	if r := c.post("/logout", url.Values{}); r.StatusCode != 303 || r.Header.Get("Location") != "/?logged-out" {
+		t.Fatalf("logout: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	mustContain(t, c.get("/?logged-out").body, "You are logged out.")
+	d := s.signedUp("bob")
+	if strings.Contains(d.get("/?logged-out").body, "You are logged out.") {
+		t.Error("a logged-in user is told they are logged out")
+	}
 }
