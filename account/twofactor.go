@@ -323,6 +323,13 @@ func normalizeRecoveryCode(code string) (string, bool) {
 	return code, true
 }
 
+// IsRecoveryCode reports whether code has the form of a recovery code
+// (not whether it is anyone's), for pages that handle codes they show.
+func IsRecoveryCode(code string) bool {
+	_, ok := normalizeRecoveryCode(code)
+	return ok
+}
+
 func hashRecoveryCode(code string) string {
 	norm, _ := normalizeRecoveryCode(code)
 	sum := sha256.Sum256([]byte("latch-recovery:" + norm))

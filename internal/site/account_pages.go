@@ -45,6 +45,7 @@ func (s *Site) accountRoutes(mux *http.ServeMux) {
 		mux.Handle("POST /account/2fa/enable", fresh(s.enableTwoFactor))
 		mux.Handle("POST /account/2fa/disable", fresh(s.disableTwoFactor))
 		mux.Handle("POST /account/2fa/recovery-codes", fresh(s.replaceRecoveryCodes))
+		mux.Handle("POST /account/2fa/recovery-codes.txt", login(s.downloadRecoveryCodes))
 	}
 	if s.passkeys != nil {
 		s.passkeyRoutes(mux)

@@ -75,6 +75,17 @@ var templateFuncs = template.FuncMap{
 		return ""
 	},
 	"device": describeUA,
+	// groups writes a key to type in groups of four: "ABCD EFGH …".
+	"groups": func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i += 4 {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(s[i:min(i+4, len(s))])
+		}
+		return b.String()
+	},
 	"eventText": func(kind string) string {
 		if t, ok := eventTexts[kind]; ok {
 			return t

@@ -3,6 +3,7 @@ package site
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -199,7 +200,7 @@ func (s *Site) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, account.ErrBadCode):
 		s.render(w, r, http.StatusUnprocessableEntity, "twofactor", &view{
 			Title: "Two-factor authentication", Enrolment: enrol,
-			Errors: map[string]string{"form": "That code is not right. Check the time on your phone and try the current code."},
+			Errors: map[string]string{"code": "That code is not right. Check the time on your phone and try the current code."},
 		})
 		return
 	case errors.Is(err, account.ErrTwoFactorOn):
@@ -218,7 +219,7 @@ func (s *Site) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.checkCode(w, r, "form", func(u *account.User, code string) error {
+	u, ok := s.checkCode(w, r, "disable", func(u *account.User, code string) error {
 		return s.twoFactor.Disable(r.Context(), u, code)
 	})
 	if !ok {
@@ -271,6 +272,35 @@ func (s *Site) replaceRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	s.audit(r, u.ID, "2fa_codes_replaced", "")
 	v.RecoveryCodes = codes
 	s.render(w, r, http.StatusOK, "twofactor", v)
+}
+
+// downloadRecoveryCodes answers the recovery codes the page just showed
+// as a text file to save. The server keeps no copy of the codes (only
+// their hashes), so the page posts them back; anything that is not a
+// list of recovery codes is refused.
+func (s *Site) downloadRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	codes := r.PostForm["code"]
+	if len(codes) == 0 || len(codes) > account.RecoveryCodeCount {
+		s.errorPage(w, r, http.StatusBadRequest)
+		return
+	}
+	var b strings.Builder
+	b.WriteString("Recovery codes for your account at " + s.cfg.BaseURL.Host + ".\r\n")
+	b.WriteString("Each logs you in once, in place of the code from your app.\r\n\r\n")
+	for _, c := range codes {
+		if !account.IsRecoveryCode(c) {
+			s.errorPage(w, r, http.StatusBadRequest)
+			return
+		}
+		b.WriteString(c + "\r\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="recovery-codes.txt"`)
+	_, _ = io.WriteString(w, b.String())
 }
 
 // loadFromToken is the manager's request loader: an "Authorization:

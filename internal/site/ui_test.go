@@ -3,6 +3,7 @@ package site_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +102,45 @@ func TestFlows(t *testing.T) {
 	if strings.Contains(d.get("/?logged-out").body, "You are logged out.") {
 		t.Error("a logged-in user is told they are logged out")
 	}
+}
+
+// TestTwoFactorPages: the key is shown in groups of four, a wrong code is
+// shown next to its field, and the recovery codes download as a text
+// file; the download answers nothing but recovery codes.
+func TestTwoFactorPages(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, siteOptions{})
+	c := s.signedUp("ann")
+	page := c.get("/account/2fa")
+	if !regexp.MustCompile(`<code class="secret">[A-Z2-7]{4}( [A-Z2-7]{4}){7}</code>`).MatchString(page.body) {
+		t.Errorf("the key is not in groups of four:\n%s", page.body)
+	}
+	r := c.post("/account/2fa/enable", url.Values{"code": {"000000"}})
+	mustContain(t, r.body, `aria-invalid="true" aria-describedby="code-error"`, `<p class="field-error" id="code-error">That code is not right.`)
+
+	_, codes := s.enrolTOTP(c)
+	form := url.Values{"code": codes}
+	dl := c.post("/account/2fa/recovery-codes.txt", form)
+	if dl.StatusCode != 200 || dl.Header.Get("Content-Disposition") != `attachment; filename="recovery-codes.txt"` || !strings.HasPrefix(dl.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("download: %d %q %q", dl.StatusCode, dl.Header.Get("Content-Disposition"), dl.Header.Get("Content-Type"))
+	}
+	for _, code := range codes {
+		mustContain(t, dl.body, code+"\r\n")
+	}
+	for _, bad := range []url.Values{
+		{},
+		{"code": {"<script>alert(1)</script>"}},
+		{"code": append(append([]string{}, codes...), codes[0])},
+		{"code": {codes[0], "not a code"}},
+	} {
+		if r := c.post("/account/2fa/recovery-codes.txt", bad); r.StatusCode != 400 || r.Header.Get("Content-Disposition") != "" {
+			t.Errorf("download of %q: %d %q", bad["code"], r.StatusCode, r.Header.Get("Content-Disposition"))
+		}
+	}
+	if r := s.browser().post("/account/2fa/recovery-codes.txt", form); r.StatusCode != 303 {
+		t.Errorf("download without a login: %d", r.StatusCode)
+	}
+	// Turning it off with a wrong code: the message is at its field.
+	r = c.post("/account/2fa/disable", url.Values{"code": {"000000"}})
+	mustContain(t, r.body, `<p class="field-error" id="disable-error">That code is not right.`)
 }
