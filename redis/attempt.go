@@ -40,9 +40,11 @@ if n > 0 then
 		end
 		if delay > max then delay = max end
 	end
-	local latest = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. lo, 'WITHSCORES', 'LIMIT', 0, 1)
-	local wait = tonumber(latest[2]) + delay - at
-	if wait > 0 then return wait end
+	if delay > 0 then
+		local latest = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. lo, 'WITHSCORES', 'LIMIT', 0, 1)
+		local wait = tonumber(latest[2]) + delay - at
+		if wait > 0 then return wait end
+	end
 end
 redis.call('ZADD', KEYS[1], at, ARGV[3])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then

@@ -297,6 +297,15 @@ func testAttemptClockAhead(t *testing.T, s throttle.Store) {
 		t.Errorf("the third attempt, from the instance behind: wait %v, want %v (a minute after the latest, 2s in its future)", wait, time.Minute+2*time.Second)
 	}
 	wantAttempts(t, s, "k", now, time.Hour, 2, ahead)
+	// Under the free attempts, one stamped later does not hold up one
+	// stamped before it (concurrent requests take their times first).
+	other := throttle.Rule{Window: time.Hour, Free: 5, Base: time.Minute, Max: time.Minute}
+	if wait, err := s.TakeAttempt(ctx, "free", ahead, other); err != nil || wait != 0 {
+		t.Fatalf("a free attempt: %v, %v", wait, err)
+	}
+	if wait, err := s.TakeAttempt(ctx, "free", now, other); err != nil || wait != 0 {
+		t.Errorf("a free attempt stamped before the latest: wait %v, %v; want 0", wait, err)
+	}
 }
 
 func testRemoveAttempt(t *testing.T, s throttle.Store) {

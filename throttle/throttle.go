@@ -56,10 +56,13 @@ func (r Rule) Delay(count int) time.Duration {
 // Wait is how long an attempt at `at` must still wait when the window
 // holds count attempts, the latest at last: 0 when it may be made now.
 func (r Rule) Wait(count int, last, at time.Time) time.Duration {
-	if count == 0 {
+	d := r.Delay(count)
+	if count == 0 || d == 0 {
+		// Free: also when the latest attempt is stamped after at (a
+		// concurrent request, or an instance whose clock runs ahead).
 		return 0
 	}
-	if w := last.Add(r.Delay(count)).Sub(at); w > 0 {
+	if w := last.Add(d).Sub(at); w > 0 {
 		return w
 	}
 	return 0

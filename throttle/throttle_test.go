@@ -133,6 +133,16 @@ func TestRuleDelay(t *testing.T) {
 	if w := r.Wait(3, t0, t0.Add(500*time.Millisecond)); w != 1500*time.Millisecond {
 		t.Errorf("Wait = %v, want 1.5s", w)
 	}
+	// Under the free attempts nothing waits, also when the latest attempt
+	// is stamped after this one (a concurrent request took its time later
+	// but its turn earlier).
+	if w := r.Wait(r.Free-1, t0.Add(time.Second), t0); w != 0 {
+		t.Errorf("Wait under the free attempts, the latest in the future = %v", w)
+	}
+	// Past them, an attempt stamped after this one holds it up.
+	if w := r.Wait(r.Free, t0.Add(time.Second), t0); w <= time.Second {
+		t.Errorf("Wait past the free attempts, the latest in the future = %v, want more than 1s", w)
+	}
 }
 
 func TestNetwork(t *testing.T) {

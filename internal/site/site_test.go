@@ -374,7 +374,7 @@ func TestLogout(t *testing.T) {
 	mustContain(t, r.body, `method="post" action="/logout"`)
 	old := c.cookie("latch_session").Value
 	r = c.post("/logout", nil)
-	if r.StatusCode != 303 || r.Header.Get("Location") != "/" {
+	if r.StatusCode != 303 || r.Header.Get("Location") != "/?logged-out" {
 		t.Fatalf("%d %q", r.StatusCode, r.Header.Get("Location"))
 	}
 	if r.Header.Get("Clear-Site-Data") == "" {
