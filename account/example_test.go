@@ -42,7 +42,7 @@ func ExampleService_SignUp() {
 	u, err := svc.SignUp(ctx, account.SignUpInput{Username: "alice", Email: "alice@example.com", Password: "correct horse battery"}, "192.0.2.1")
 	fmt.Println(u.Username, err)
 	// Output:
-	// username: Use 3 to 32 characters.
+	// username: Use 3 to 32 characters: letters, digits, and _ . -
 	// email: Enter a valid email address, like name@example.com.
 	// password: This password is too common; choose another.
 	// alice <nil>

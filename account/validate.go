@@ -25,12 +25,12 @@ const (
 // insensitively by any database.
 func ValidateUsername(name string) string {
 	if len(name) < UsernameMin || len(name) > UsernameMax {
-		return "Use 3 to 32 characters."
+		return "Use 3 to 32 characters: letters, digits, and _ . -"
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return "Use only letters, digits, and _ . -"
+			return "Use only letters, digits, and _ . - (a–z, A–Z, 0–9; no spaces)."
 		}
 	}
 	return ""

@@ -275,7 +275,7 @@ func TestUserAddErrors(t *testing.T) {
 		args  []string
 		want  string
 	}{
-		{"bad username", alicePassword, []string{"jo", "jo@example.com"}, `username "jo": Use 3 to 32 characters.`},
+		{"bad username", alicePassword, []string{"jo", "jo@example.com"}, `username "jo": Use 3 to 32 characters: letters, digits, and _ . -`},
 		{"username with a space", alicePassword, []string{"Jane Doe", "jane@example.com"}, `username "Jane Doe"`},
 		{"bad email", alicePassword, []string{"jane", "jane@"}, `email "jane@"`},
 		{"taken username", alicePassword, []string{"ALICE", "other@example.com"}, `username "ALICE" is taken`},

@@ -81,7 +81,7 @@ func TestPhoneLayoutEveryPage(t *testing.T) {
 	}
 
 	// Logged out.
-	for _, p := range []string{"/", "/signup", "/login", "/forgot", "/confirm/resend", "/logout", "/no-such-page", "/reset", "/confirm"} {
+	for _, p := range []string{"/", "/signup", "/login", "/forgot", "/confirm/resend", "/logout", "/no-such-page", "/reset", "/confirm", "/healthz"} {
 		visit(p)
 	}
 	b.open("/signup")

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
@@ -26,7 +27,14 @@ var pageNames = []string{
 	"index", "signup", "login", "reauth", "logout", "profile", "error",
 	"forgot", "reset", "confirm", "resend", "twofactor-login",
 	"account", "account-password", "account-email", "account-delete", "devices", "twofactor", "tokens",
-	"passkeys",
+	"passkeys", "status",
+}
+
+// narrowPages are the pages of one small form (logging in and what goes
+// with it): their form is centred in a narrow column.
+var narrowPages = map[string]bool{
+	"login": true, "signup": true, "reauth": true, "logout": true, "forgot": true, "reset": true,
+	"confirm": true, "resend": true, "twofactor-login": true,
 }
 
 // eventTexts describe audit events to their owner.
@@ -160,6 +168,14 @@ type view struct {
 	// current password (it was just confirmed).
 	SignedUp, LoggedOut, NoCurrent bool
 
+	// Status page: whether the database answered, how fast, when.
+	StatusUp   bool
+	StatusTook string
+	StatusAt   time.Time
+
+	// Narrow: a page of one small form, centred.
+	Narrow bool
+
 	// Script is the page's one script, if any (passkeyScript): the page
 	// is then served with a CSP that allows scripts from the site itself.
 	Script string
@@ -187,6 +203,7 @@ var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // renderPlain renders without reading the session.
 func (s *Site) renderPlain(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
 	v.MinPassword = s.accounts.Policy.MinLength
+	v.Narrow = narrowPages[name]
 	if v.PasskeysOn = s.passkeys != nil; v.PasskeysOn && passkeyPages[name] {
 		v.Script = passkeyScript
 	}

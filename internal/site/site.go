@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/latchgo/latch"
@@ -288,15 +289,28 @@ func (s *Site) recordCtx(ctx context.Context, userID, kind, ip, ua, detail strin
 	}
 }
 
-// healthz answers 200 when the database answers within two seconds.
+// healthz answers 200 when the database answers within two seconds, else
+// 503: as JSON for monitors, and as a page for a browser (the footer's
+// Status link), which asks for text/html.
 func (s *Site) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	start := time.Now()
+	err := s.cfg.Health(ctx)
+	status := http.StatusOK
+	if err != nil {
+		s.log(r).Error("health check failed", "err", err)
+		status = http.StatusServiceUnavailable
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.renderPlain(w, r, status, "status", &view{Title: "Status", StatusUp: err == nil,
+			StatusTook: time.Since(start).Round(time.Millisecond).String(), StatusAt: time.Now().UTC()})
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := s.cfg.Health(ctx); err != nil {
-		s.log(r).Error("health check failed", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
+	w.WriteHeader(status)
+	if err != nil {
 		_, _ = w.Write([]byte(`{"status":"unavailable","database":"unreachable"}` + "\n"))
 		return
 	}

@@ -144,3 +144,23 @@ func TestTwoFactorPages(t *testing.T) {
 	r = c.post("/account/2fa/disable", url.Values{"code": {"000000"}})
 	mustContain(t, r.body, `<p class="field-error" id="disable-error">That code is not right.`)
 }
+
+// TestStatusPage: the footer's Status link shows a browser a page, and
+// monitors the same check as JSON.
+func TestStatusPage(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, siteOptions{})
+	c := s.browser()
+	mustContain(t, c.get("/").body, `<a href="/healthz">Status</a>`)
+	r := c.get("/healthz", "Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("/healthz for a browser: %d %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	mustContain(t, r.body, "<h1>Status</h1>", "answering")
+	for _, accept := range []string{"", "*/*", "application/json"} {
+		r := c.get("/healthz", "Accept", accept)
+		if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/json" || !strings.Contains(r.body, `"status":"ok"`) {
+			t.Errorf("/healthz with Accept %q: %d %q %s", accept, r.StatusCode, r.Header.Get("Content-Type"), r.body)
+		}
+	}
+}
