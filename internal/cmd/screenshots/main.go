@@ -3,11 +3,14 @@
 //
 //	go run ./internal/cmd/screenshots [-out docs/screenshots] [-chromium /usr/bin/chromium]
 //
-// It starts the site in-process on 127.0.0.1 with a temporary SQLite
-// database, creates the user "ada", and captures the home page (logged
-// out), the sign-up form with validation errors, the login form, ada's
-// profile (logged in) and a 404 page, each as NAME-desktop.png (1280×800)
-// and NAME-phone.png (390×844 at device scale 2).
+// It starts the site in-process on 127.0.0.1 (as http://localhost, so that
+// it offers passkeys) with a temporary SQLite database, creates the user
+// "ada", and captures the home page (logged out), the sign-up form with
+// validation errors, the login form, ada's profile (logged in), her
+// account page, devices, two-factor set-up and passkeys (one registered
+// with Chromium's virtual authenticator), and a 404 page, each as
+// NAME-desktop.png (1280×800) and NAME-phone.png (390×844 at device scale
+// 2).
 package main
 
 import (
@@ -20,6 +23,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/latchgo/latch/account"
@@ -81,7 +86,7 @@ func run(ctx context.Context, out, chromium string) (err error) {
 		return err
 	}
 
-	site, err := e2e.StartSite(ctx, tmp, io.Discard)
+	site, err := e2e.StartLocalhostSite(ctx, tmp, io.Discard)
 	if err != nil {
 		return fmt.Errorf("start site: %w", err)
 	}
@@ -90,7 +95,11 @@ func run(ctx context.Context, out, chromium string) (err error) {
 		return fmt.Errorf("create user %s: %w", username, err)
 	}
 
-	actx, acancel := chromedp.NewExecAllocator(ctx, e2e.AllocatorOptions(chromium, filepath.Join(tmp, "profile"))...)
+	// The User-Agent of a desktop Chrome, not HeadlessChrome's, so that the
+	// device lists show what a person's browser would.
+	opts := append(e2e.AllocatorOptions(chromium, filepath.Join(tmp, "profile")),
+		chromedp.UserAgent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"))
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
 	if err := chromedp.Do(bctx); err != nil {
@@ -174,5 +183,42 @@ func capture(bctx context.Context, base, out string, vp viewport) error {
 	if err != nil {
 		return err
 	}
+	if err := shoot("account", chromedp.Navigate(base+"/account")); err != nil {
+		return err
+	}
+	if err := shoot("devices", chromedp.Navigate(base+"/account/devices")); err != nil {
+		return err
+	}
+	if err := shoot("twofactor", chromedp.Navigate(base+"/account/2fa"), chromedp.WaitVisible(chromedp.CSS("img.qr")), noCaret); err != nil {
+		return err
+	}
+	err = shoot("passkeys",
+		virtualAuthenticator,
+		chromedp.Navigate(base+"/account/passkeys"),
+		chromedp.SendKeys(chromedp.ID("passkey-name"), "Laptop ("+vp.name+")"),
+		chromedp.Click(chromedp.CSS(`button[data-passkey="register"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+		noCaret,
+	)
+	if err != nil {
+		return err
+	}
 	return shoot("404", chromedp.Navigate(base+"/no-such-page"))
+}
+
+// virtualAuthenticator gives the browser a platform authenticator that
+// holds passkeys and verifies its user at once (Chromium's WebAuthn
+// DevTools domain), so that a passkey can be registered unattended.
+func virtualAuthenticator(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+	if _, err := cdp.Call(ctx, t, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		return chromedp.Void{}, err
+	}
+	_, err := cdp.Call(ctx, t, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true,
+			HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+		},
+	})
+	return chromedp.Void{}, err
 }
