@@ -279,6 +279,8 @@ func TestUserAddErrors(t *testing.T) {
 		{"username with a space", alicePassword, []string{"Jane Doe", "jane@example.com"}, `username "Jane Doe"`},
 		{"bad email", alicePassword, []string{"jane", "jane@"}, `email "jane@"`},
 		{"taken username", alicePassword, []string{"ALICE", "other@example.com"}, `username "ALICE" is taken`},
+		// Refused before the password is read (stdin is empty).
+		{"look-alike username", "", []string{"a1ice", "other@example.com"}, `username "a1ice" is taken, or looks like a taken one`},
 		{"taken email", alicePassword, []string{"alice2", "alice@EXAMPLE.com"}, `an account with email "alice@EXAMPLE.com" exists`},
 		{"common password", "password1\n", []string{"jane", "jane@example.com"}, "password: "},
 		{"short password", "short\n", []string{"jane", "jane@example.com"}, "password: "},

@@ -255,7 +255,7 @@ refused:
   line 8: missing column password_hash
   line 10: email "gus\n@example.com" is not a valid address
   line 12: email "EXISTING@example.com" already has an account
-  line 13: username "Existing" is taken by an existing account
+  line 13: username "Existing" is taken by an existing account (or looks like one)
 `
 	if r.out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", r.out, want)

@@ -99,11 +99,12 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 			return errors.New("user add: -confirmed: this database cannot record email confirmations")
 		}
 	}
-	// Say that a name is taken before asking for a password.
-	if _, err := a.store.UserByUsername(ctx, username); err == nil {
-		return fmt.Errorf("user add: username %s is taken", strconv.Quote(username))
-	} else if !errors.Is(err, account.ErrNotFound) {
+	// Say that a name is taken, or looks like one that is, before asking
+	// for a password.
+	if taken, err := a.store.UsernameTaken(ctx, username); err != nil {
 		return fmt.Errorf("user add: %w", err)
+	} else if taken {
+		return fmt.Errorf("user add: username %s is taken, or looks like a taken one", strconv.Quote(username))
 	}
 	if _, err := a.store.UserByEmail(ctx, email); err == nil {
 		return fmt.Errorf("user add: an account with email %s exists", strconv.Quote(email))

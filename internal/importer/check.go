@@ -18,9 +18,11 @@ import (
 
 // Lookup is what Check asks of the database; account.Store has it.
 type Lookup interface {
-	// UserByUsername and UserByEmail match case-insensitively and return
-	// an error wrapping account.ErrNotFound when there is no such user.
-	UserByUsername(ctx context.Context, username string) (*account.User, error)
+	// UsernameTaken reports whether an account has this username, or one
+	// that looks the same (account.UsernameSkeleton).
+	UsernameTaken(ctx context.Context, username string) (bool, error)
+	// UserByEmail matches case-insensitively and returns an error
+	// wrapping account.ErrNotFound when there is no such user.
 	UserByEmail(ctx context.Context, email string) (*account.User, error)
 }
 
@@ -138,19 +140,38 @@ func Check(ctx context.Context, db Lookup, recs []Record, opt Options) (*Plan, e
 	// file order, unless the database has it; only then are names made
 	// for the others, so that a made-up name never takes one a later
 	// record has.
+	// Names are the same when they are equal ignoring case, or look the
+	// same (b0b, bob: account.UsernameSkeleton), as CreateUser finds.
 	claimed := map[string]Position{}
+	claimedName := map[string]string{}
+	keys := func(name string) [2]string {
+		return [2]string{"lower:" + strings.ToLower(name), "skeleton:" + account.UsernameSkeleton(name)}
+	}
+	find := func(name string) (Position, string, bool) {
+		for _, k := range keys(name) {
+			if p, ok := claimed[k]; ok {
+				return p, claimedName[k], true
+			}
+		}
+		return Position{}, "", false
+	}
+	claim := func(name string, p Position) {
+		for _, k := range keys(name) {
+			claimed[k], claimedName[k] = p, name
+		}
+	}
 	dbHas := map[string]bool{}
 	inDB := func(name string) (bool, error) {
-		key := strings.ToLower(name)
-		if has, ok := dbHas[key]; ok {
+		k := strings.ToLower(name)
+		if has, ok := dbHas[k]; ok {
 			return has, nil
 		}
-		_, err := db.UserByUsername(ctx, name)
-		if err != nil && !errors.Is(err, account.ErrNotFound) {
+		taken, err := db.UsernameTaken(ctx, name)
+		if err != nil {
 			return false, fmt.Errorf("look up username: %w", err)
 		}
-		dbHas[key] = err == nil
-		return err == nil, nil
+		dbHas[k] = taken
+		return taken, nil
 	}
 	var rename []int
 	for i := range recs {
@@ -162,11 +183,14 @@ func Check(ctx context.Context, db Lookup, recs []Record, opt Options) (*Plan, e
 			continue
 		}
 		name := cands[i].User.Username
-		if p, dup := claimed[strings.ToLower(name)]; dup {
-			if opt.FixUsernames {
+		if p, other, dup := find(name); dup {
+			switch {
+			case opt.FixUsernames:
 				rename = append(rename, i)
-			} else {
+			case strings.EqualFold(other, name):
 				reasons[i] = append(reasons[i], fmt.Sprintf("username %s is also on %s", show(name), p))
+			default:
+				reasons[i] = append(reasons[i], fmt.Sprintf("username %s looks like %s on %s", show(name), show(other), p))
 			}
 			continue
 		}
@@ -178,11 +202,11 @@ func Check(ctx context.Context, db Lookup, recs []Record, opt Options) (*Plan, e
 			if opt.FixUsernames {
 				rename = append(rename, i)
 			} else {
-				reasons[i] = append(reasons[i], fmt.Sprintf("username %s is taken by an existing account", show(name)))
+				reasons[i] = append(reasons[i], fmt.Sprintf("username %s is taken by an existing account (or looks like one)", show(name)))
 			}
 			continue
 		}
-		claimed[strings.ToLower(name)] = cands[i].Pos
+		claim(name, cands[i].Pos)
 	}
 	next := map[string]int{} // the next suffix to try for a base name
 	for _, i := range rename {
@@ -190,7 +214,7 @@ func Check(ctx context.Context, db Lookup, recs []Record, opt Options) (*Plan, e
 		base := FixUsername(from)
 		name, n := base, max(next[strings.ToLower(base)], 2)
 		for {
-			_, dup := claimed[strings.ToLower(name)]
+			_, _, dup := find(name)
 			if !dup {
 				taken, err := inDB(name)
 				if err != nil {
@@ -204,7 +228,7 @@ func Check(ctx context.Context, db Lookup, recs []Record, opt Options) (*Plan, e
 			n++
 		}
 		next[strings.ToLower(base)] = n
-		claimed[strings.ToLower(name)] = cands[i].Pos
+		claim(name, cands[i].Pos)
 		cands[i].User.Username, cands[i].From, cands[i].Fixed = name, from, true
 	}
 

@@ -237,12 +237,39 @@ func TestCheckSuffixKeepsLengthLimit(t *testing.T) {
 
 type failingLookup struct{}
 
-func (failingLookup) UserByUsername(context.Context, string) (*account.User, error) {
-	return nil, errors.New("database is down")
+func (failingLookup) UsernameTaken(context.Context, string) (bool, error) {
+	return false, errors.New("database is down")
 }
 
 func (failingLookup) UserByEmail(context.Context, string) (*account.User, error) {
 	return nil, errors.New("database is down")
+}
+
+// TestCheckLookalikeUsernames: a username that looks like one earlier in
+// the file, or like an account's, is refused (or renamed with
+// -fix-usernames), before CreateUser would refuse it.
+func TestCheckLookalikeUsernames(t *testing.T) {
+	db := newMemStore(account.User{Username: "alice", Email: "alice@example.com", PasswordHash: bcryptHash})
+	recs := csvRecs(t, "b0b,bob0@example.com,"+bcryptHash+",\nbob,bob@example.com,"+bcryptHash+",\na1ice,a1@example.com,"+bcryptHash+",")
+	plan, err := importer.Check(context.Background(), db, recs, importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Accept) != 1 || plan.Accept[0].User.Username != "b0b" || len(plan.Refuse) != 2 {
+		t.Fatalf("accepted %+v, refused %+v", plan.Accept, plan.Refuse)
+	}
+	for _, r := range plan.Refuse {
+		if !strings.Contains(r.Reason, "looks like") {
+			t.Errorf("refusal %q", r.Reason)
+		}
+	}
+	plan, err = importer.Check(context.Background(), db, recs, importer.Options{FixUsernames: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Accept) != 3 || plan.Accept[1].User.Username != "bob2" || plan.Accept[2].User.Username != "a1ice2" {
+		t.Errorf("with -fix-usernames: %+v", plan.Accept)
+	}
 }
 
 func TestCheckDatabaseError(t *testing.T) {

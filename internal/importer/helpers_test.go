@@ -49,6 +49,13 @@ func (s *memStore) UserByUsername(_ context.Context, name string) (*account.User
 	return s.find(func(u account.User) bool { return strings.EqualFold(u.Username, name) })
 }
 
+func (s *memStore) UsernameTaken(_ context.Context, name string) (bool, error) {
+	_, err := s.find(func(u account.User) bool {
+		return strings.EqualFold(u.Username, name) || account.UsernameSkeleton(u.Username) == account.UsernameSkeleton(name)
+	})
+	return err == nil, nil
+}
+
 func (s *memStore) UserByEmail(_ context.Context, email string) (*account.User, error) {
 	return s.find(func(u account.User) bool { return strings.EqualFold(u.Email, email) })
 }
@@ -59,7 +66,7 @@ func (s *memStore) CreateUser(ctx context.Context, u *account.User) error {
 			return err
 		}
 	}
-	if _, err := s.UserByUsername(ctx, u.Username); err == nil {
+	if taken, _ := s.UsernameTaken(ctx, u.Username); taken {
 		return account.ErrUsernameTaken
 	}
 	if _, err := s.UserByEmail(ctx, u.Email); err == nil {
