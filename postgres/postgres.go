@@ -87,6 +87,7 @@ import (
 	"github.com/latchgo/latch"
 	"github.com/latchgo/latch/account"
 	"github.com/latchgo/latch/internal/changefeed"
+	"github.com/latchgo/latch/internal/schemas"
 	"github.com/latchgo/latch/throttle"
 )
 
@@ -309,7 +310,7 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, accounts bool) (err error)
 // SchemaVersion returns the version of the newest migration applied to
 // latch's session tables.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	v, err := s.version(ctx, sessionsSchema)
+	v, err := s.version(ctx, schemas.Sessions)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: schema version: %w", err)
 	}
@@ -319,17 +320,17 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 // AccountsSchemaVersion returns the version of the newest migration
 // applied to the account package's tables.
 func (s *AccountStore) AccountsSchemaVersion(ctx context.Context) (int64, error) {
-	v, err := s.version(ctx, accountsSchema)
+	v, err := s.version(ctx, schemas.Accounts)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: accounts schema version: %w", err)
 	}
 	return v, nil
 }
 
-func (s *Store) version(ctx context.Context, sc schema) (int64, error) {
+func (s *Store) version(ctx context.Context, sc schemas.Set) (int64, error) {
 	var v int64
 	// goose's own definition of the current version (GetLatestVersion).
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM `+sc.versions).Scan(&v)
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM `+sc.Versions).Scan(&v)
 	return v, err
 }
 

@@ -11,35 +11,17 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
 
-	"github.com/latchgo/latch/internal/legacy"
-)
-
-// A schema is one set of latch's tables: its migrations and the goose
-// version table that records them. Each set has its own, so that latch's
-// migrations never mix with an application's (or goose's default table)
-// in the same database schema.
-type schema struct {
-	dir, versions string
-}
-
-var (
-	sessionsSchema = schema{"migrations/sessions", "latch_schema_sessions"}
-	accountsSchema = schema{"migrations/accounts", "latch_schema_accounts"}
-	// legacySchema is how latch kept its tables before they had their
-	// prefix: unprefixed names, goose's default version table. Its
-	// migrations only bring such a schema to its last state before it is
-	// converted, never make a new one.
-	legacySchema = schema{"migrations/legacy", goose.DefaultTablename}
+	"github.com/latchgo/latch/internal/schemas"
 )
 
 // provider returns goose's provider of one set of migrations, recording
 // them in the set's own version table.
-func provider(db *sql.DB, sc schema) (*goose.Provider, error) {
-	fsys, err := fs.Sub(migrations, sc.dir)
+func provider(db *sql.DB, sc schemas.Set) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, sc.Dir)
 	if err != nil {
 		return nil, err
 	}
-	store, err := database.NewStore(database.DialectPostgres, sc.versions)
+	store, err := database.NewStore(database.DialectPostgres, sc.Versions)
 	if err != nil {
 		return nil, err
 	}
@@ -60,9 +42,9 @@ func up(ctx context.Context, db *sql.DB, accounts bool) error {
 			return fmt.Errorf("convert the tables of an earlier latch: %w", err)
 		}
 	}
-	sets := []schema{sessionsSchema}
+	sets := []schemas.Set{schemas.Sessions}
 	if accounts {
-		sets = append(sets, accountsSchema)
+		sets = append(sets, schemas.Accounts)
 	}
 	for _, sc := range sets {
 		p, err := provider(db, sc)
@@ -113,7 +95,7 @@ func isLegacy(ctx context.Context, db *sql.DB) (bool, error) {
 // table is renamed latch_schema_legacy, out of the way of an
 // application's own goose.
 func convertLegacy(ctx context.Context, db *sql.DB) error {
-	p, err := provider(db, legacySchema)
+	p, err := provider(db, schemas.Legacy)
 	if err != nil {
 		return err
 	}
@@ -139,7 +121,7 @@ func convertLegacy(ctx context.Context, db *sql.DB) error {
 	if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX latch_users_username_skeleton ON latch_users (username_skeleton)`); err != nil {
 		return err
 	}
-	for _, sc := range []schema{sessionsSchema, accountsSchema} {
+	for _, sc := range []schemas.Set{schemas.Sessions, schemas.Accounts} {
 		if err := stampFirstVersion(ctx, tx, sc); err != nil {
 			return err
 		}
@@ -216,15 +198,15 @@ func quote(ident string) string {
 }
 
 // fillSkeletons sets the username skeleton of every converted user (see
-// legacy.Skeletons).
+// schemas.Skeletons).
 func fillSkeletons(ctx context.Context, tx *sql.Tx) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id, username FROM latch_users ORDER BY id`)
 	if err != nil {
 		return err
 	}
-	var users []legacy.User
+	var users []schemas.User
 	for rows.Next() {
-		var u legacy.User
+		var u schemas.User
 		if err := rows.Scan(&u.ID, &u.Username); err != nil {
 			rows.Close()
 			return err
@@ -234,7 +216,7 @@ func fillSkeletons(ctx context.Context, tx *sql.Tx) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	for i, k := range legacy.Skeletons(users) {
+	for i, k := range schemas.Skeletons(users) {
 		if _, err := tx.ExecContext(ctx, `UPDATE latch_users SET username_skeleton = $1 WHERE id = $2`, k, users[i].ID); err != nil {
 			return err
 		}
@@ -244,8 +226,8 @@ func fillSkeletons(ctx context.Context, tx *sql.Tx) error {
 
 // stampFirstVersion creates a set's version table and records its first
 // migration as applied: the converted tables are what it creates.
-func stampFirstVersion(ctx context.Context, tx *sql.Tx, sc schema) error {
-	store, err := database.NewStore(database.DialectPostgres, sc.versions)
+func stampFirstVersion(ctx context.Context, tx *sql.Tx, sc schemas.Set) error {
+	store, err := database.NewStore(database.DialectPostgres, sc.Versions)
 	if err != nil {
 		return err
 	}

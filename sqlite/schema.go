@@ -12,25 +12,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
 
-	"github.com/latchgo/latch/internal/legacy"
-)
-
-// A schema is one set of latch's tables: its migrations and the goose
-// version table that records them. Each set has its own, so that latch's
-// migrations never mix with an application's (or goose's default table)
-// in the same file.
-type schema struct {
-	dir, versions string
-}
-
-var (
-	sessionsSchema = schema{"migrations/sessions", "latch_schema_sessions"}
-	accountsSchema = schema{"migrations/accounts", "latch_schema_accounts"}
-	// legacySchema is how latch kept its tables before they had their
-	// prefix: unprefixed names, goose's default version table. Its
-	// migrations only bring such a database to its last state before it
-	// is converted (finishLegacy), never make a new one.
-	legacySchema = schema{"migrations/legacy", goose.DefaultTablename}
+	"github.com/latchgo/latch/internal/schemas"
 )
 
 // migrate converts a database of the legacy layout, then applies the
@@ -41,11 +23,11 @@ func (s *Store) migrate(ctx context.Context, accounts bool) error {
 		return fmt.Errorf("convert the tables of an earlier latch: %w", err)
 	}
 	var err error
-	if s.sessions, err = s.up(ctx, sessionsSchema); err != nil {
+	if s.sessions, err = s.up(ctx, schemas.Sessions); err != nil {
 		return err
 	}
 	if accounts {
-		if s.accounts, err = s.up(ctx, accountsSchema); err != nil {
+		if s.accounts, err = s.up(ctx, schemas.Accounts); err != nil {
 			return err
 		}
 	}
@@ -59,12 +41,12 @@ func (s *Store) migrate(ctx context.Context, accounts bool) error {
 // (BEGIN IMMEDIATE); the second one then fails, either on the schema the
 // first one created or in onceStore.Insert, and rolls back whole. up then
 // sees the migration applied and carries on from there.
-func (s *Store) up(ctx context.Context, sc schema) (*goose.Provider, error) {
-	fsys, err := fs.Sub(migrations, sc.dir)
+func (s *Store) up(ctx context.Context, sc schemas.Set) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, sc.Dir)
 	if err != nil {
 		return nil, err
 	}
-	store, err := versionStore(sc.versions)
+	store, err := versionStore(sc.Versions)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +164,7 @@ func (s *Store) convertLegacy(ctx context.Context) error {
 		if err := fillSkeletons(ctx, tx); err != nil {
 			return err
 		}
-		for _, sc := range []schema{sessionsSchema, accountsSchema} {
+		for _, sc := range []schemas.Set{schemas.Sessions, schemas.Accounts} {
 			if err := createIndexes(ctx, tx, sc); err != nil {
 				return err
 			}
@@ -218,7 +200,7 @@ func finishLegacy(ctx context.Context, tx *sql.Tx) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	entries, err := fs.ReadDir(migrations, legacySchema.dir)
+	entries, err := fs.ReadDir(migrations, schemas.Legacy.Dir)
 	if err != nil {
 		return err
 	}
@@ -230,7 +212,7 @@ func finishLegacy(ctx context.Context, tx *sql.Tx) error {
 		if applied[v] {
 			continue
 		}
-		b, err := fs.ReadFile(migrations, legacySchema.dir+"/"+e.Name())
+		b, err := fs.ReadFile(migrations, schemas.Legacy.Dir+"/"+e.Name())
 		if err != nil {
 			return err
 		}
@@ -285,20 +267,20 @@ func (s *Store) isLegacy(ctx context.Context, q interface {
 }
 
 // fillSkeletons sets the username skeleton of every converted user (see
-// legacy.Skeletons).
+// schemas.Skeletons).
 func fillSkeletons(ctx context.Context, tx *sql.Tx) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id, username FROM latch_users ORDER BY id`)
 	if err != nil {
 		return err
 	}
-	users, err := collect(rows, func(r interface{ Scan(...any) error }) (legacy.User, error) {
-		var u legacy.User
+	users, err := collect(rows, func(r interface{ Scan(...any) error }) (schemas.User, error) {
+		var u schemas.User
 		return u, r.Scan(&u.ID, &u.Username)
 	})
 	if err != nil {
 		return err
 	}
-	for i, k := range legacy.Skeletons(users) {
+	for i, k := range schemas.Skeletons(users) {
 		if _, err := tx.ExecContext(ctx, `UPDATE latch_users SET username_skeleton = ? WHERE id = ?`, k, users[i].ID); err != nil {
 			return err
 		}
@@ -309,8 +291,8 @@ func fillSkeletons(ctx context.Context, tx *sql.Tx) error {
 // createIndexes runs the CREATE INDEX statements of a schema's first
 // migration: the converted tables get exactly the indexes a new database
 // has, under the same names.
-func createIndexes(ctx context.Context, tx *sql.Tx, sc schema) error {
-	f, err := migrations.Open(sc.dir + "/00001_" + strings.TrimPrefix(sc.versions, "latch_schema_") + ".sql")
+func createIndexes(ctx context.Context, tx *sql.Tx, sc schemas.Set) error {
+	f, err := migrations.Open(sc.Dir + "/00001_" + strings.TrimPrefix(sc.Versions, "latch_schema_") + ".sql")
 	if err != nil {
 		return err
 	}
@@ -332,8 +314,8 @@ func createIndexes(ctx context.Context, tx *sql.Tx, sc schema) error {
 
 // stampFirstVersion creates a schema's version table and records its first
 // migration as applied: the converted tables are what it creates.
-func stampFirstVersion(ctx context.Context, tx *sql.Tx, sc schema) error {
-	store, err := versionStore(sc.versions)
+func stampFirstVersion(ctx context.Context, tx *sql.Tx, sc schemas.Set) error {
+	store, err := versionStore(sc.Versions)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"net/http/httptest"
@@ -83,8 +84,20 @@ func (s *syncBuffer) String() string {
 // the test fails.
 func newSite(t *testing.T) *Site {
 	t.Helper()
+	return startFor(t, StartSite)
+}
+
+// newLocalhostSite is newSite with the base URL http://localhost:PORT, for
+// tests that need passkeys.
+func newLocalhostSite(t *testing.T) *Site {
+	t.Helper()
+	return startFor(t, StartLocalhostSite)
+}
+
+func startFor(t *testing.T, start func(context.Context, string, io.Writer, ...string) (*Site, error)) *Site {
+	t.Helper()
 	logs := &syncBuffer{}
-	s, err := StartSite(testContext(t), t.TempDir(), logs)
+	s, err := start(testContext(t), t.TempDir(), logs)
 	if err != nil {
 		t.Fatal(err)
 	}

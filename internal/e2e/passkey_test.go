@@ -60,17 +60,7 @@ func (b *browser) clickAndWait(sel, waitFor string) {
 // authenticator, logs out, logs in with the passkey alone, and removes it;
 // afterwards the passkey logs nobody in.
 func TestPasskeyInTheBrowser(t *testing.T) {
-	logs := &syncBuffer{}
-	s, err := StartLocalhostSite(testContext(t), t.TempDir(), logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Close()
-		if t.Failed() {
-			t.Logf("site log:\n%s", logs)
-		}
-	})
+	s := newLocalhostSite(t)
 	ann := seedUser(t, s, "ann")
 	b := startBrowser(t, s, "")
 	auth := b.virtualAuthenticator()

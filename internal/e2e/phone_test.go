@@ -28,17 +28,7 @@ const phoneWidth = 390
 // mobile emulation the layout viewport grows with wide content, so the
 // page's width is compared with the screen's, not innerWidth's.
 func TestPhoneLayoutEveryPage(t *testing.T) {
-	logs := &syncBuffer{}
-	s, err := StartLocalhostSite(testContext(t), t.TempDir(), logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Close()
-		if t.Failed() {
-			t.Logf("site log:\n%s", logs)
-		}
-	})
+	s := newLocalhostSite(t)
 	ctx := testContext(t)
 	u := seedUser(t, s, longName)
 	// Devices: logins from other browsers, with long User-Agents.

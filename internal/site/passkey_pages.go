@@ -90,9 +90,13 @@ func (s *Site) readAnswer(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	return b, true
 }
 
-// begin keeps a ceremony in the session and answers its options.
-func (s *Site) begin(w http.ResponseWriter, r *http.Request, options []byte, c account.Ceremony) {
-	if err := s.auth.Put(w, r, passkeyKey, string(c)); err != nil {
+// begin keeps a ceremony in the session and answers its options, or
+// answers the error of starting it.
+func (s *Site) begin(w http.ResponseWriter, r *http.Request, options []byte, c account.Ceremony, err error) {
+	if err == nil {
+		err = s.auth.Put(w, r, passkeyKey, string(c))
+	}
+	if err != nil {
 		s.passkeyError(w, r, err)
 		return
 	}
@@ -100,16 +104,22 @@ func (s *Site) begin(w http.ResponseWriter, r *http.Request, options []byte, c a
 	_, _ = w.Write(options)
 }
 
-// ceremony takes the session's ceremony, once.
-func (s *Site) ceremony(w http.ResponseWriter, r *http.Request) (account.Ceremony, error) {
+// finishing reads the browser's answer and takes the session's ceremony,
+// once; it answers a failure itself and reports false.
+func (s *Site) finishing(w http.ResponseWriter, r *http.Request) ([]byte, account.Ceremony, bool) {
+	answer, ok := s.readAnswer(w, r)
+	if !ok {
+		return nil, nil, false
+	}
 	c, err := s.auth.Pop(w, r, passkeyKey)
+	if err == nil && c == "" {
+		err = account.ErrPasskeyRefused
+	}
 	if err != nil {
-		return nil, err
+		s.passkeyError(w, r, err)
+		return nil, nil, false
 	}
-	if c == "" {
-		return nil, account.ErrPasskeyRefused
-	}
-	return account.Ceremony(c), nil
+	return answer, account.Ceremony(c), true
 }
 
 // passkeyLoginBegin starts a login with a passkey: any passkey of the
@@ -130,24 +140,15 @@ func (s *Site) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	options, c, err := s.passkeys.BeginLogin(r.Context(), u, s.clientIP(r))
-	if err != nil {
-		s.passkeyError(w, r, err)
-		return
-	}
-	s.begin(w, r, options, c)
+	s.begin(w, r, options, c, err)
 }
 
 // passkeyLoginFinish checks the browser's answer and logs its user in. A
 // passkey is both factors (the device, and the PIN or biometric that
 // unlocks it), so no code is asked for after it.
 func (s *Site) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
-	answer, ok := s.readAnswer(w, r)
+	answer, c, ok := s.finishing(w, r)
 	if !ok {
-		return
-	}
-	c, err := s.ceremony(w, r)
-	if err != nil {
-		s.passkeyError(w, r, err)
 		return
 	}
 	q := r.URL.Query()
@@ -202,21 +203,12 @@ func (s *Site) renderPasskeys(w http.ResponseWriter, r *http.Request, status int
 
 func (s *Site) passkeyRegisterBegin(w http.ResponseWriter, r *http.Request) {
 	options, c, err := s.passkeys.BeginRegistration(r.Context(), s.me(r))
-	if err != nil {
-		s.passkeyError(w, r, err)
-		return
-	}
-	s.begin(w, r, options, c)
+	s.begin(w, r, options, c, err)
 }
 
 func (s *Site) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request) {
-	answer, ok := s.readAnswer(w, r)
+	answer, c, ok := s.finishing(w, r)
 	if !ok {
-		return
-	}
-	c, err := s.ceremony(w, r)
-	if err != nil {
-		s.passkeyError(w, r, err)
 		return
 	}
 	u := s.me(r)
