@@ -111,6 +111,7 @@ func TestConcurrentRememberRestoreAcrossInstances(t *testing.T) {
 			t.Errorf("tab %d: %d", i, c)
 		}
 	}
+	logsWritten()
 	for _, inst := range []*instance{a, b} {
 		if strings.Contains(inst.logs.String(), "remember_theft") {
 			t.Fatalf("concurrent tabs taken for theft:\n%s", inst.logs.String())

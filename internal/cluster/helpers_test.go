@@ -341,6 +341,11 @@ func freePort(t *testing.T) int {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
+// logsWritten waits until what the instances logged so far has reached
+// their log: they write it in batches a tenth of a second apart. Checks
+// that something was not logged come after it.
+func logsWritten() { time.Sleep(300 * time.Millisecond) }
+
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

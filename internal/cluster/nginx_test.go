@@ -135,10 +135,11 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 	if r := newBrowser(t).do("POST", base+"/login", url.Values{"email": {"gina@example.com"}}, "Origin", "http://evil.example"); r.status != 403 {
 		t.Fatalf("cross-origin POST through nginx: %d", r.status)
 	}
+	// Instances write their request log in batches (a tenth of a second).
 	for _, inst := range []*instance{a, b} {
-		if !strings.Contains(inst.logs.String(), "path=/user/gina") {
-			t.Errorf("instance %s served no profile: nginx did not balance", inst.URL)
-		}
+		waitFor(t, 5*time.Second, "instance "+inst.URL+" to log a profile request (else nginx did not balance)", func() bool {
+			return strings.Contains(inst.logs.String(), "path=/user/gina")
+		})
 	}
 
 	// The client address is the one nginx saw; a spoofed X-Forwarded-For
@@ -157,6 +158,7 @@ func TestNginxInFrontOfTwoInstances(t *testing.T) {
 	if !limited {
 		t.Fatal("rotating X-Forwarded-For through nginx escaped the per-client limit")
 	}
+	logsWritten()
 	if logs := a.logs.String() + b.logs.String(); strings.Contains(logs, "ip=203.0.113.") {
 		t.Fatal("an instance believed the client's X-Forwarded-For")
 	}

@@ -57,6 +57,8 @@ type view struct {
 	Flashes []flash
 	Profile *user
 	Own     bool
+	Narrow  bool   // a page of one small form: never the profile
+	Script  string // a page's script: never on the profile
 }
 
 func main() {
