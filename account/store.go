@@ -240,8 +240,9 @@ type RecoveryCodeStore interface {
 	// UseRecoveryCode deletes the user's code with this hash, atomically,
 	// and reports whether there was one.
 	UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error)
-	// RecoveryCodesLeft counts a user's unused codes.
-	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+	// RecoveryCodes returns the hashes of a user's unused codes, in any
+	// order (none, without error, for an id that names nobody).
+	RecoveryCodes(ctx context.Context, userID string) ([]string, error)
 }
 
 // AuditEvent is one security-relevant thing that happened to an account.

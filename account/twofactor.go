@@ -18,6 +18,9 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"golang.org/x/crypto/argon2"
+
+	"github.com/latchgo/latch/password"
 	"github.com/latchgo/latch/throttle"
 )
 
@@ -38,11 +41,24 @@ const (
 	totpSkew   = 1
 	// RecoveryCodeCount is how many recovery codes a user gets.
 	RecoveryCodeCount = 10
-	// recoveryCodeBytes: 15 random bytes = 120 bits, so a SHA-256 of a code
-	// is as safe at rest as a password hash (ASVS 6.5.2 allows a fast hash
-	// for secrets of 112 bits or more).
-	recoveryCodeBytes = 15
+	// recoveryCodeLen: ten characters of a 32-letter alphabet, 50 bits,
+	// short enough to type from paper ("7kq2m-x9c4d"). Below 112 bits a
+	// lookup secret must be stored with a password hash (ASVS 6.5.2), so
+	// each is kept as an argon2id of the code: an offline guess at one of
+	// a user's codes costs 2^50/10 argon2id computations, and online
+	// guesses meet TwoFactorLimit.
+	recoveryCodeLen = 10
+	// legacyRecoveryCodeBytes: codes made before, 24 characters of
+	// 120 bits kept as SHA-256 (ASVS 6.5.2's fast-hash case). They keep
+	// working until the user makes new ones.
+	legacyRecoveryCodeBytes = 15
 )
+
+// recoveryParams are the argon2id parameters of recovery codes, fixed
+// with the code format (OWASP's first argon2id choice, m=19 MiB, t=2):
+// the hash is found by value, so it cannot follow a change of the
+// password Params the way password hashes are upgraded at login.
+var recoveryParams = password.Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // TwoFactorLimit throttles code guesses per user: 5 free wrong codes in 15
 // minutes, then doubling waits from 30 s up to 15 minutes. A 6-digit code
@@ -59,12 +75,16 @@ type TwoFactor struct {
 	Issuer string
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
+	// Hasher runs the argon2id of recovery codes under its admission
+	// control: set it to the Hasher of logins (Service's) so that both
+	// share one bound on CPU. NewTwoFactor gives it one of its own.
+	Hasher *password.Hasher
 }
 
 // NewTwoFactor returns a TwoFactor over the stores; limits may be nil to
 // turn throttling off (tools).
 func NewTwoFactor(creds CredentialStore, codes RecoveryCodeStore, limits throttle.Store) *TwoFactor {
-	t := &TwoFactor{creds: creds, codes: codes, Issuer: "latch", Now: time.Now}
+	t := &TwoFactor{creds: creds, codes: codes, Issuer: "latch", Now: time.Now, Hasher: password.NewHasher(password.DefaultParams)}
 	if limits != nil {
 		t.limiter = &throttle.Limiter{Store: limits, Now: func() time.Time { return t.Now() }}
 	}
@@ -156,9 +176,17 @@ func (t *TwoFactor) Enable(ctx context.Context, u *User, secret, code string) ([
 func (t *TwoFactor) NewRecoveryCodes(ctx context.Context, u *User) ([]string, error) {
 	codes := make([]string, RecoveryCodeCount)
 	hashes := make([]string, RecoveryCodeCount)
+	// One random salt for the set: a code is checked with one argon2id
+	// (of the typed code with the set's salt) compared with each hash,
+	// not one per stored code.
+	salt := randomSalt()
 	for i := range codes {
 		codes[i] = newRecoveryCode()
-		hashes[i] = hashRecoveryCode(codes[i])
+		h, err := t.hashRecoveryCode(ctx, codes[i], salt)
+		if err != nil {
+			return nil, err
+		}
+		hashes[i] = h
 	}
 	if err := t.codes.ReplaceRecoveryCodes(ctx, u.ID, hashes); err != nil {
 		return nil, fmt.Errorf("store recovery codes: %w", err)
@@ -168,7 +196,8 @@ func (t *TwoFactor) NewRecoveryCodes(ctx context.Context, u *User) ([]string, er
 
 // RecoveryCodesLeft counts u's unused recovery codes.
 func (t *TwoFactor) RecoveryCodesLeft(ctx context.Context, u *User) (int, error) {
-	return t.codes.RecoveryCodesLeft(ctx, u.ID)
+	hashes, err := t.codes.RecoveryCodes(ctx, u.ID)
+	return len(hashes), err
 }
 
 // Verify checks a second-factor code for u: a current TOTP code (each
@@ -222,11 +251,12 @@ func (t *TwoFactor) check(ctx context.Context, u *User, code string) (ok, recove
 		}
 		return fresh, false, nil
 	}
-	norm, isRecovery := normalizeRecoveryCode(code)
-	if !isRecovery {
-		return false, false, nil
+	hash, err := t.findRecoveryCode(ctx, u.ID, code)
+	if err != nil || hash == "" {
+		return false, false, err
 	}
-	used, err := t.codes.UseRecoveryCode(ctx, u.ID, hashRecoveryCode(norm))
+	// The DELETE decides: of two requests with one code, one logs in.
+	used, err := t.codes.UseRecoveryCode(ctx, u.ID, hash)
 	if err != nil {
 		return false, false, fmt.Errorf("use recovery code: %w", err)
 	}
@@ -293,34 +323,42 @@ func matchTOTP(secret, code string, now time.Time) (int64, bool) {
 	return found, match == 1
 }
 
-var recoveryEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+// recoveryAlphabet is Crockford's base 32: digits and lower-case letters
+// without i, l, o and u, so that no two characters look alike on paper.
+const recoveryAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
-// newRecoveryCode returns a code like "abcd-efgh-ijkl-mnop-qrst-uvwx".
+// newRecoveryCode returns a code like "7kq2m-x9c4d".
 func newRecoveryCode() string {
-	b := make([]byte, recoveryCodeBytes)
-	_, _ = rand.Read(b)
-	s := strings.ToLower(recoveryEncoding.EncodeToString(b))
-	var out strings.Builder
-	for i := 0; i < len(s); i += 4 {
-		if i > 0 {
-			out.WriteByte('-')
-		}
-		out.WriteString(s[i:min(i+4, len(s))])
+	var b [recoveryCodeLen]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		// 256 is a multiple of 32: a random byte mod 32 is uniform.
+		b[i] = recoveryAlphabet[b[i]%32]
 	}
-	return out.String()
+	return string(b[:5]) + "-" + string(b[5:])
 }
 
 // normalizeRecoveryCode accepts a recovery code typed with or without
-// dashes and spaces, in any case.
+// dashes and spaces, in any case, with the look-alikes Crockford's
+// alphabet leaves out read as what they look like (o as 0, i and l as 1).
 func normalizeRecoveryCode(code string) (string, bool) {
 	code = strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(code)))
-	if len(code) != recoveryEncoding.EncodedLen(recoveryCodeBytes) {
+	if len(code) != recoveryCodeLen {
 		return "", false
 	}
-	if _, err := recoveryEncoding.DecodeString(strings.ToUpper(code)); err != nil {
-		return "", false
+	b := []byte(code)
+	for i, c := range b {
+		switch c {
+		case 'o':
+			b[i] = '0'
+		case 'i', 'l':
+			b[i] = '1'
+		}
+		if !strings.ContainsRune(recoveryAlphabet, rune(b[i])) {
+			return "", false
+		}
 	}
-	return code, true
+	return string(b), true
 }
 
 // IsRecoveryCode reports whether code has the form of a recovery code
@@ -330,8 +368,110 @@ func IsRecoveryCode(code string) bool {
 	return ok
 }
 
-func hashRecoveryCode(code string) string {
-	norm, _ := normalizeRecoveryCode(code)
+// findRecoveryCode returns the stored hash of userID's unused code that
+// code is, or "" when it is none of them.
+func (t *TwoFactor) findRecoveryCode(ctx context.Context, userID, code string) (string, error) {
+	legacy, isLegacy := normalizeLegacyRecoveryCode(code)
+	if _, ok := normalizeRecoveryCode(code); !ok && !isLegacy {
+		return "", nil
+	}
+	stored, err := t.codes.RecoveryCodes(ctx, userID)
+	if err != nil {
+		return "", fmt.Errorf("load recovery codes: %w", err)
+	}
+	if isLegacy {
+		want := hashLegacyRecoveryCode(legacy)
+		for _, h := range stored {
+			if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
+				return h, nil
+			}
+		}
+		return "", nil
+	}
+	// A set shares one salt; a store may still hold more than one set
+	// (not by TwoFactor's doing), so each salt found is tried once.
+	tried := map[string]string{}
+	for _, h := range stored {
+		salt, ok := recoverySalt(h)
+		if !ok {
+			continue
+		}
+		want, done := tried[string(salt)]
+		if !done {
+			if want, err = t.hashRecoveryCode(ctx, code, salt); err != nil {
+				return "", err
+			}
+			tried[string(salt)] = want
+		}
+		if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
+			return h, nil
+		}
+	}
+	return "", nil
+}
+
+// recoveryPrefix starts every stored recovery code hash: argon2id with
+// recoveryParams.
+var recoveryPrefix = fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$", argon2.Version, recoveryParams.Memory, recoveryParams.Time, recoveryParams.Threads)
+
+// recoverySalt returns the salt of a stored recovery code hash, if it is
+// one with recoveryParams.
+func recoverySalt(stored string) ([]byte, bool) {
+	rest, ok := strings.CutPrefix(stored, recoveryPrefix)
+	if !ok {
+		return nil, false
+	}
+	salt, _, ok := strings.Cut(rest, "$")
+	if !ok {
+		return nil, false
+	}
+	b, err := base64.RawStdEncoding.DecodeString(salt)
+	if err != nil || len(b) != int(recoveryParams.SaltLen) {
+		return nil, false
+	}
+	return b, true
+}
+
+func randomSalt() []byte {
+	b := make([]byte, recoveryParams.SaltLen)
+	_, _ = rand.Read(b) // never fails (Go 1.24 and later)
+	return b
+}
+
+// hashRecoveryCode is the argon2id of a code with salt and recoveryParams,
+// computed in one of the Hasher's slots.
+func (t *TwoFactor) hashRecoveryCode(ctx context.Context, code string, salt []byte) (string, error) {
+	norm, ok := normalizeRecoveryCode(code)
+	if !ok {
+		return "", fmt.Errorf("account: %q is not a recovery code", code)
+	}
+	p := recoveryParams
+	var key []byte
+	if err := t.Hasher.Do(ctx, func() {
+		key = argon2.IDKey([]byte(norm), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	}); err != nil {
+		return "", fmt.Errorf("hash recovery code: %w", err)
+	}
+	b64 := base64.RawStdEncoding
+	return recoveryPrefix + b64.EncodeToString(salt) + "$" + b64.EncodeToString(key), nil
+}
+
+var legacyRecoveryEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// normalizeLegacyRecoveryCode accepts a code of the earlier 24-character
+// form, with or without dashes and spaces, in any case.
+func normalizeLegacyRecoveryCode(code string) (string, bool) {
+	code = strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(code)))
+	if len(code) != legacyRecoveryEncoding.EncodedLen(legacyRecoveryCodeBytes) {
+		return "", false
+	}
+	if _, err := legacyRecoveryEncoding.DecodeString(strings.ToUpper(code)); err != nil {
+		return "", false
+	}
+	return code, true
+}
+
+func hashLegacyRecoveryCode(norm string) string {
 	sum := sha256.Sum256([]byte("latch-recovery:" + norm))
 	return hex.EncodeToString(sum[:])
 }

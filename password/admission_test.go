@@ -313,3 +313,31 @@ func TestOnWait(t *testing.T) {
 		t.Errorf("queued caller's wait = %v, want > 0", d)
 	}
 }
+
+// Do shares the slots of Hash and Verify: while a hash holds the only
+// slot and nothing may queue, Do is turned away without running its
+// function; once the slot is free it runs it.
+func TestDoSharesTheSlots(t *testing.T) {
+	t.Parallel()
+	h := password.NewHasher(testParams)
+	h.MaxConcurrent = 1
+	h.MaxQueue = -1
+	probe := newSlotProbe()
+	password.SetComputeHook(h, probe.hook(h))
+	done := make(chan struct{})
+	go func() { _, _ = h.Hash(context.Background(), "holder"); close(done) }()
+	<-probe.entered
+	ran := false
+	wantBusy(t, h.Do(context.Background(), func() { ran = true }))
+	if ran {
+		t.Fatal("Do ran its function while turned away")
+	}
+	probe.release()
+	<-done
+	if err := h.Do(context.Background(), func() { ran = true }); err != nil || !ran {
+		t.Fatalf("Do on a free hasher: ran=%v err=%v", ran, err)
+	}
+	if h.InFlight() != 0 {
+		t.Fatalf("InFlight %d after Do returned", h.InFlight())
+	}
+}

@@ -302,6 +302,17 @@ func tooLong(n int) error {
 	return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLong, n, MaxBytes)
 }
 
+// Do runs fn in one of h's slots, under the admission control of Hash
+// and Verify (the same MaxConcurrent, MaxQueue and MaxWait): for other
+// costly key derivations of a login, such as the argon2id of a recovery
+// code, that must not escape the bound on CPU the hasher keeps. It
+// returns an error matching ErrBusy, without calling fn, when the call is
+// turned away.
+func (h *Hasher) Do(ctx context.Context, fn func()) error {
+	h.init()
+	return h.run(ctx, fn)
+}
+
 // run executes fn in a slot, waiting for one if needed.
 func (h *Hasher) run(ctx context.Context, fn func()) error {
 	if err := h.acquire(ctx); err != nil {

@@ -341,8 +341,14 @@ func TestConcurrentRecoveryReplace(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if n, err := s.RecoveryCodesLeft(ctx, u.ID); err != nil || n != 10 {
-			t.Fatalf("round %d: RecoveryCodesLeft = %d, %v; want 10 (one set)", round, n, err)
+		h, err := s.RecoveryCodes(ctx, u.ID)
+		if err != nil || len(h) != 10 {
+			t.Fatalf("round %d: RecoveryCodes = %d, %v; want 10 (one set)", round, len(h), err)
+		}
+		for _, code := range h {
+			if set := code[:strings.LastIndex(code, "-")]; set != h[0][:strings.LastIndex(h[0], "-")] {
+				t.Fatalf("round %d: codes of two sets kept: %v", round, h)
+			}
 		}
 	}
 }

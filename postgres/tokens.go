@@ -256,17 +256,21 @@ func (s *AccountStore) UseRecoveryCode(ctx context.Context, userID, hash string)
 	return tag.RowsAffected() > 0, nil
 }
 
-// RecoveryCodesLeft implements [account.RecoveryCodeStore].
-func (s *AccountStore) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+// RecoveryCodes implements [account.RecoveryCodeStore].
+func (s *AccountStore) RecoveryCodes(ctx context.Context, userID string) ([]string, error) {
 	user, ok := parseID(userID)
 	if !ok {
-		return 0, nil
+		return nil, nil
 	}
-	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM latch_recovery_codes WHERE user_id = $1`, user).Scan(&n); err != nil {
-		return 0, fmt.Errorf("postgres: recovery codes left: %w", err)
+	rows, err := s.pool.Query(ctx, `SELECT hash FROM latch_recovery_codes WHERE user_id = $1`, user)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: recovery codes: %w", err)
 	}
-	return n, nil
+	hashes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: recovery codes: %w", err)
+	}
+	return hashes, nil
 }
 
 // DeleteExpiredOneTimeTokens implements [account.OneTimeTokenStore].

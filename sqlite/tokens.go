@@ -256,18 +256,29 @@ func (s *AccountStore) UseRecoveryCode(ctx context.Context, userID, hash string)
 	return used, nil
 }
 
-// RecoveryCodesLeft implements [account.RecoveryCodeStore].
-func (s *AccountStore) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+// RecoveryCodes implements [account.RecoveryCodeStore].
+func (s *AccountStore) RecoveryCodes(ctx context.Context, userID string) ([]string, error) {
 	user, ok := parseID(userID)
 	if !ok {
-		return 0, nil
+		return nil, nil
 	}
-	var n int
-	if err := s.read.QueryRowContext(ctx,
-		`SELECT count(*) FROM latch_recovery_codes WHERE user_id = ?`, user).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite: recovery codes left: %w", err)
+	rows, err := s.read.QueryContext(ctx, `SELECT hash FROM latch_recovery_codes WHERE user_id = ?`, user)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recovery codes: %w", err)
 	}
-	return n, nil
+	defer rows.Close()
+	var hashes []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("sqlite: recovery codes: %w", err)
+		}
+		hashes = append(hashes, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: recovery codes: %w", err)
+	}
+	return hashes, nil
 }
 
 // DeleteExpiredOneTimeTokens implements [account.OneTimeTokenStore].

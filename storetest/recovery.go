@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/latchgo/latch/account"
@@ -17,7 +18,7 @@ import (
 // users may hold the same hash, and using one user's code leaves the
 // other's. Of 10 concurrent uses of one code exactly one succeeds. For an
 // id that names nobody, UseRecoveryCode reports false and
-// RecoveryCodesLeft 0, without error. Deleting a user deletes their codes.
+// RecoveryCodes none, without error. Deleting a user deletes their codes.
 func RecoveryCodes(t *testing.T, newStore func(t *testing.T) account.Backend) {
 	tests := []struct {
 		name string
@@ -55,6 +56,9 @@ func testRecoveryUseOnce(t *testing.T, s account.Backend) {
 
 	mustReplaceRecoveryCodes(t, s, u.ID, []string{"code-a", "code-b", "code-c"})
 	wantRecoveryCodesLeft(t, s, u.ID, 3)
+	if got, err := s.RecoveryCodes(t.Context(), u.ID); err != nil || !sameSet(got, []string{"code-a", "code-b", "code-c"}) {
+		t.Errorf("RecoveryCodes = %q, %v; want the three stored", got, err)
+	}
 	for _, hash := range []string{"", "code-", "CODE-A", "code-a ", "%", "code_a", "\x00", "\xff"} {
 		useCode(t, s, u.ID, hash, false)
 	}
@@ -165,4 +169,12 @@ func testRecoveryDeleteUser(t *testing.T, s account.Backend) {
 	wantRecoveryCodesLeft(t, s, u.ID, 0)
 	useCode(t, s, u.ID, "a", false)
 	wantRecoveryCodesLeft(t, s, other.ID, 2)
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

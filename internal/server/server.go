@@ -108,6 +108,7 @@ func NewAppWithSender(cfg *Config, backend Backend, logger *slog.Logger, sender 
 	recovery.OnError = func(err error) { logger.Error("account mail", "err", err) }
 	tokens := account.NewAPITokens(backend, backend)
 	twoFactor := account.NewTwoFactor(backend, backend, backend)
+	twoFactor.Hasher = hasher // recovery codes' argon2id shares the logins' bound
 	auditor := account.NewAuditor(backend)
 	// Passkeys are bound to the site's host name; browsers refuse them on
 	// an IP address, so a site at http://127.0.0.1:8080 has none (at

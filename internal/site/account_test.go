@@ -376,7 +376,7 @@ func TestTwoFactorThroughTheSite(t *testing.T) {
 	}
 	code, _ := totp.GenerateCode(secret, time.Now())
 	r := c.post("/account/2fa/enable", url.Values{"code": {code}})
-	codes := regexp.MustCompile(`<li><code>([a-z2-7-]+)</code></li>`).FindAllStringSubmatch(r.body, -1)
+	codes := regexp.MustCompile(`<li><code>([0-9a-z-]+)</code></li>`).FindAllStringSubmatch(r.body, -1)
 	if r.StatusCode != 200 || len(codes) != account.RecoveryCodeCount {
 		t.Fatalf("enable: %d, %d codes", r.StatusCode, len(codes))
 	}
