@@ -676,3 +676,33 @@ func TestRequestMemo(t *testing.T) {
 		t.Fatalf("deleted user: %v", err)
 	}
 }
+
+// An attempt over the limit is refused without the writer: a flood of
+// refusals must not queue behind, or in front of, the writes of everyone
+// else. The writer is held by another transaction throughout.
+func TestRefusedAttemptNeedsNoWriter(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	rule := throttle.Rule{Window: time.Hour, Free: 2, Base: time.Minute, Max: time.Hour}
+	now := time.Now()
+	for i := range rule.Free {
+		if wait, err := s.TakeAttempt(ctx, "k", now.Add(time.Duration(i)*time.Millisecond), rule); err != nil || wait != 0 {
+			t.Fatalf("free attempt %d: %v %v", i, wait, err)
+		}
+	}
+	write, _ := s.Pools()
+	tx, err := write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM latch_attempts WHERE key = 'other'`); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	wait, err := s.TakeAttempt(short, "k", now.Add(time.Second), rule)
+	if err != nil || wait <= 0 {
+		t.Fatalf("an attempt over the limit while the writer is busy: wait %v, err %v (want a wait, at once)", wait, err)
+	}
+}

@@ -302,3 +302,36 @@ func TestReview_UnauthorizedHasChallenge(t *testing.T) {
 		t.Errorf("stale login: %d, WWW-Authenticate %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
 	}
 }
+
+// A flood of refused logins writes one audit row per client, not one per
+// attempt: the log still has every refusal.
+func TestLoginFloodWritesFewAuditRows(t *testing.T) {
+	t.Parallel()
+	s := startSite(t, siteOptions{})
+	s.signedUp("alice")
+	const attempts = 60
+	limited := 0
+	for range attempts {
+		if s.browser().wrongLogin("alice@example.com").StatusCode == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited < attempts/2 {
+		t.Fatalf("only %d of %d attempts were refused", limited, attempts)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(s.dir, "latch.db")+"?_pragma=query_only(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows int
+	if err := db.QueryRow(`SELECT count(*) FROM latch_audit_events WHERE kind = 'login_limited'`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 1 {
+		t.Errorf("%d refused logins from one client wrote %d audit rows, want 1", limited, rows)
+	}
+	if logged := strings.Count(s.logs.String(), "event=login_limited"); logged != limited {
+		t.Errorf("%d refusals, %d logged", limited, logged)
+	}
+}

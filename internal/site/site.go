@@ -89,11 +89,13 @@ type Site struct {
 	recovery  *account.Recovery
 	twoFactor *account.TwoFactor
 	auditor   *account.Auditor
-	passkeys  *account.Passkeys
-	profiles  *profiles
-	tpl       templates
-	logger    *slog.Logger
-	handler   http.Handler
+	// floodAudit thins the audit rows of refused logins (see floodAudit).
+	floodAudit *floodAudit
+	passkeys   *account.Passkeys
+	profiles   *profiles
+	tpl        templates
+	logger     *slog.Logger
+	handler    http.Handler
 }
 
 // New builds the site over the account pieces and a login manager whose
@@ -135,7 +137,8 @@ func New(cfg Config, deps Deps) (*Site, error) {
 	s := &Site{
 		cfg: cfg, auth: deps.Auth, accounts: deps.Accounts, tokens: deps.Tokens,
 		recovery: deps.Recovery, twoFactor: deps.TwoFactor, auditor: deps.Auditor, passkeys: deps.Passkeys,
-		tpl: tpl, logger: cfg.Logger, profiles: newProfiles(deps.Accounts.Store()),
+		floodAudit: newFloodAudit(),
+		tpl:        tpl, logger: cfg.Logger, profiles: newProfiles(deps.Accounts.Store()),
 	}
 	s.auth.ErrorHandler = s.serverError
 	if s.tokens != nil {
@@ -256,7 +259,7 @@ func (s *Site) subscribe() {
 			l = l.With("request_id", ri.id)
 		}
 		l.Log(ctx, level, "auth event", "event", string(e.Kind), "user_id", e.UserID, "ip", e.ClientIP, "detail", e.Detail)
-		if audited[e.Kind] {
+		if audited[e.Kind] && (e.Kind != account.EventLoginLimited || s.floodAudit.record(e.ClientIP, s.auditNow())) {
 			var ua string
 			if ri != nil {
 				ua = ri.userAgent
@@ -276,6 +279,14 @@ func (s *Site) audit(r *http.Request, userID, kind, detail string) {
 	}
 	s.log(r).Log(r.Context(), level, "account event", "event", kind, "user_id", userID, "ip", s.clientIP(r))
 	s.recordCtx(r.Context(), userID, kind, s.clientIP(r), r.UserAgent(), detail)
+}
+
+// auditNow is the audit log's clock.
+func (s *Site) auditNow() time.Time {
+	if s.auditor != nil && s.auditor.Now != nil {
+		return s.auditor.Now()
+	}
+	return time.Now()
 }
 
 // recordCtx writes an audit event. A failure is logged, not shown: the
