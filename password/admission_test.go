@@ -271,16 +271,25 @@ func TestAdmissionMaxWait(t *testing.T) {
 // A negative MaxQueue disables waiting: busy unless a slot is free.
 func TestAdmissionNoQueue(t *testing.T) {
 	t.Parallel()
-	h := password.NewHasher(testParams)
-	h.MaxConcurrent = 1
-	h.MaxQueue = -1
-	probe := newSlotProbe()
-	password.SetComputeHook(h, probe.hook(h))
+	h, probe, _ := heldWithoutQueue()
 	defer probe.release()
-	go func() { _, _ = h.Hash(context.Background(), "holder") }()
-	<-probe.entered
 	_, err := h.Hash(context.Background(), "pw")
 	wantBusy(t, err)
+}
+
+// heldWithoutQueue returns a hasher of one slot and no queue whose slot
+// a hash holds until probe is released; done closes when that hash has
+// returned.
+func heldWithoutQueue() (h *password.Hasher, probe *slotProbe, done chan struct{}) {
+	h = password.NewHasher(testParams)
+	h.MaxConcurrent = 1
+	h.MaxQueue = -1
+	probe = newSlotProbe()
+	password.SetComputeHook(h, probe.hook(h))
+	done = make(chan struct{})
+	go func() { _, _ = h.Hash(context.Background(), "holder"); close(done) }()
+	<-probe.entered
+	return h, probe, done
 }
 
 // OnWait reports zero for a caller that found a free slot and the real
@@ -319,14 +328,7 @@ func TestOnWait(t *testing.T) {
 // function; once the slot is free it runs it.
 func TestDoSharesTheSlots(t *testing.T) {
 	t.Parallel()
-	h := password.NewHasher(testParams)
-	h.MaxConcurrent = 1
-	h.MaxQueue = -1
-	probe := newSlotProbe()
-	password.SetComputeHook(h, probe.hook(h))
-	done := make(chan struct{})
-	go func() { _, _ = h.Hash(context.Background(), "holder"); close(done) }()
-	<-probe.entered
+	h, probe, done := heldWithoutQueue()
 	ran := false
 	wantBusy(t, h.Do(context.Background(), func() { ran = true }))
 	if ran {
