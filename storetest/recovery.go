@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/latchgo/latch/account"
@@ -16,7 +17,8 @@ import (
 // readings of them. Codes belong to an existing user: replacing the codes
 // of a user id that names nobody is ErrNotFound. Codes are per user: two
 // users may hold the same hash, and using one user's code leaves the
-// other's. Of 10 concurrent uses of one code exactly one succeeds. For an
+// other's. Of 10 concurrent uses of one code exactly one succeeds, and
+// codes used while a new set replaces them leave exactly the new set. For an
 // id that names nobody, UseRecoveryCode reports false and
 // RecoveryCodes none, without error. Deleting a user deletes their codes.
 func RecoveryCodes(t *testing.T, newStore func(t *testing.T) account.Backend) {
@@ -27,6 +29,7 @@ func RecoveryCodes(t *testing.T, newStore func(t *testing.T) account.Backend) {
 		{"UseOnce", testRecoveryUseOnce},
 		{"Replace", testRecoveryReplace},
 		{"UseConcurrent", testRecoveryUseConcurrent},
+		{"ReplaceWhileUsing", testRecoveryReplaceWhileUsing},
 		{"PerUser", testRecoveryPerUser},
 		{"UnknownUser", testRecoveryUnknownUser},
 		{"DeleteUser", testRecoveryDeleteUser},
@@ -121,6 +124,38 @@ func testRecoveryUseConcurrent(t *testing.T, s account.Backend) {
 		t.Errorf("%d concurrent UseRecoveryCode of one code: %d succeeded, want exactly 1", workers, wins)
 	}
 	wantRecoveryCodesLeft(t, s, u.ID, 1)
+}
+
+// testRecoveryReplaceWhileUsing: old codes used while a new set replaces
+// them (a user regenerating codes while a stolen one is tried elsewhere).
+// Whatever the interleaving, afterwards exactly the new set is left, and
+// no old code works.
+func testRecoveryReplaceWhileUsing(t *testing.T, s account.Backend) {
+	u := newUser("regenerating")
+	mustCreateUser(t, s, u)
+	old := []string{"old-1", "old-2", "old-3", "old-4", "old-5", "old-6", "old-7", "old-8"}
+	fresh := []string{"new-1", "new-2", "new-3"}
+	mustReplaceRecoveryCodes(t, s, u.ID, old)
+	var wg sync.WaitGroup
+	for _, code := range old {
+		wg.Go(func() {
+			if _, err := s.UseRecoveryCode(t.Context(), u.ID, code); err != nil {
+				t.Errorf("UseRecoveryCode(%q): %v", code, err)
+			}
+		})
+	}
+	wg.Go(func() {
+		if err := s.ReplaceRecoveryCodes(t.Context(), u.ID, fresh); err != nil {
+			t.Errorf("ReplaceRecoveryCodes: %v", err)
+		}
+	})
+	wg.Wait()
+	if got, err := s.RecoveryCodes(t.Context(), u.ID); err != nil || !sameSet(got, fresh) {
+		t.Errorf("after the race: %q, %v; want exactly the new set", got, err)
+	}
+	for _, code := range old {
+		useCode(t, s, u.ID, code, false)
+	}
 }
 
 func testRecoveryPerUser(t *testing.T, s account.Backend) {
