@@ -181,8 +181,9 @@ func (t *TwoFactor) NewRecoveryCodes(ctx context.Context, u *User) ([]string, er
 	// not one per stored code.
 	salt := randomSalt()
 	for i := range codes {
-		codes[i] = newRecoveryCode()
-		h, err := t.hashRecoveryCode(ctx, codes[i], salt)
+		norm := newRecoveryCode()
+		codes[i] = norm[:5] + "-" + norm[5:]
+		h, err := t.hashRecoveryCode(ctx, norm, salt)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +328,8 @@ func matchTOTP(secret, code string, now time.Time) (int64, bool) {
 // without i, l, o and u, so that no two characters look alike on paper.
 const recoveryAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
-// newRecoveryCode returns a code like "7kq2m-x9c4d".
+// newRecoveryCode returns a new code in its normalised form, like
+// "7kq2mx9c4d" (shown as "7kq2m-x9c4d").
 func newRecoveryCode() string {
 	var b [recoveryCodeLen]byte
 	_, _ = rand.Read(b[:])
@@ -335,7 +337,7 @@ func newRecoveryCode() string {
 		// 256 is a multiple of 32: a random byte mod 32 is uniform.
 		b[i] = recoveryAlphabet[b[i]%32]
 	}
-	return string(b[:5]) + "-" + string(b[5:])
+	return string(b[:])
 }
 
 // normalizeRecoveryCode accepts a recovery code typed with or without
@@ -372,7 +374,8 @@ func IsRecoveryCode(code string) bool {
 // code is, or "" when it is none of them.
 func (t *TwoFactor) findRecoveryCode(ctx context.Context, userID, code string) (string, error) {
 	legacy, isLegacy := normalizeLegacyRecoveryCode(code)
-	if _, ok := normalizeRecoveryCode(code); !ok && !isLegacy {
+	norm, ok := normalizeRecoveryCode(code)
+	if !ok && !isLegacy {
 		return "", nil
 	}
 	stored, err := t.codes.RecoveryCodes(ctx, userID)
@@ -398,7 +401,7 @@ func (t *TwoFactor) findRecoveryCode(ctx context.Context, userID, code string) (
 		}
 		want, done := tried[string(salt)]
 		if !done {
-			if want, err = t.hashRecoveryCode(ctx, code, salt); err != nil {
+			if want, err = t.hashRecoveryCode(ctx, norm, salt); err != nil {
 				return "", err
 			}
 			tried[string(salt)] = want
@@ -438,13 +441,9 @@ func randomSalt() []byte {
 	return b
 }
 
-// hashRecoveryCode is the argon2id of a code with salt and recoveryParams,
-// computed in one of the Hasher's slots.
-func (t *TwoFactor) hashRecoveryCode(ctx context.Context, code string, salt []byte) (string, error) {
-	norm, ok := normalizeRecoveryCode(code)
-	if !ok {
-		return "", fmt.Errorf("account: %q is not a recovery code", code)
-	}
+// hashRecoveryCode is the argon2id of a normalised code with salt and
+// recoveryParams, computed in one of the Hasher's slots.
+func (t *TwoFactor) hashRecoveryCode(ctx context.Context, norm string, salt []byte) (string, error) {
 	p := recoveryParams
 	var key []byte
 	if err := t.Hasher.Do(ctx, func() {

@@ -224,22 +224,14 @@ func fillSkeletons(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// stampFirstVersion creates a set's version table and records its first
-// migration as applied: the converted tables are what it creates.
+// stampFirstVersion records the set's first migration as applied: the
+// converted tables are what it creates.
 func stampFirstVersion(ctx context.Context, tx *sql.Tx, sc schemas.Set) error {
 	store, err := database.NewStore(database.DialectPostgres, sc.Versions)
 	if err != nil {
 		return err
 	}
-	if err := store.CreateVersionTable(ctx, tx); err != nil {
-		return err
-	}
-	for _, v := range []int64{0, 1} {
-		if err := store.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return schemas.StampFirstVersion(ctx, tx, store)
 }
 
 // errNoSchema is migrate's error when no schema of the search path exists.

@@ -312,22 +312,14 @@ func createIndexes(ctx context.Context, tx *sql.Tx, sc schemas.Set) error {
 	return sc2.Err()
 }
 
-// stampFirstVersion creates a schema's version table and records its first
-// migration as applied: the converted tables are what it creates.
+// stampFirstVersion records the set's first migration as applied: the
+// converted tables are what it creates.
 func stampFirstVersion(ctx context.Context, tx *sql.Tx, sc schemas.Set) error {
 	store, err := versionStore(sc.Versions)
 	if err != nil {
 		return err
 	}
-	if err := store.CreateVersionTable(ctx, tx); err != nil {
-		return err
-	}
-	for _, v := range []int64{0, 1} {
-		if err := store.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return schemas.StampFirstVersion(ctx, tx, store)
 }
 
 func placeholders(n int) string {

@@ -5,9 +5,12 @@
 package schemas
 
 import (
+	"context"
+	"database/sql"
 	"strconv"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
 
 	"github.com/latchgo/latch/account"
 )
@@ -57,4 +60,20 @@ func Skeletons(users []User) []string {
 		out[i] = k
 	}
 	return out
+}
+
+// StampFirstVersion creates the set's version table through store (a goose
+// store of the backend's dialect for s.Versions) and records the set's
+// first migration as applied, in tx: for tables converted from Legacy,
+// which are what that migration creates.
+func StampFirstVersion(ctx context.Context, tx *sql.Tx, store database.Store) error {
+	if err := store.CreateVersionTable(ctx, tx); err != nil {
+		return err
+	}
+	for _, v := range []int64{0, 1} {
+		if err := store.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
